@@ -1,0 +1,104 @@
+"""Error rendering: each API family answers in its own shape, whoever raised the error.
+
+Blueprint routes raise ServiceError subclasses or HTTP exceptions; unmatched URLs (404/405)
+never reach a blueprint, so the family is chosen from the path (and the skills host).
+"""
+import logging
+from dataclasses import dataclass, field
+
+from flask import current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+from app.middleware import redact_path
+from app.services.errors import ServiceError
+
+logger = logging.getLogger("hepgg.errors")
+
+_CODES_BY_STATUS = {
+    400: "invalid_request", 401: "unauthenticated", 403: "permission_denied", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "request_too_large", 415: "unsupported_media_type",
+    429: "rate_limited", 500: "internal_error", 502: "upstream_unreachable",
+    503: "service_unavailable", 504: "upstream_timeout",
+}
+
+
+@dataclass
+class ErrorInfo:
+    """What went wrong, independent of the shape it is rendered in."""
+
+    status: int
+    message: str
+    code: str
+    param: object = None
+    fields: dict = field(default_factory=dict)
+    headers: dict = field(default_factory=dict)
+
+
+def describe(exc):
+    """An ErrorInfo for a ServiceError, an HTTPException or anything else (a 500)."""
+    if isinstance(exc, ServiceError):
+        return ErrorInfo(exc.status, exc.message, exc.code, exc.param, exc.fields, exc.headers)
+    if isinstance(exc, HTTPException):
+        status = exc.code or 500
+        message = {404: "The requested resource could not be found.",
+                   405: f"Method {request.method} is not allowed on this path.",
+                   413: "The request body is too large."}.get(status, exc.description or exc.name)
+        headers = {}
+        if status == 405 and getattr(exc, "valid_methods", None):
+            headers["Allow"] = ", ".join(exc.valid_methods)
+        return ErrorInfo(status, message, _CODES_BY_STATUS.get(status, "error"), headers=headers)
+    return ErrorInfo(500, "Internal server error.", "internal_error")
+
+
+def render_json_error(info):
+    """The usage API's and dashboard API's shape: {"error": {"code", "message", "fields"?}}."""
+    body = {"code": info.code, "message": info.message}
+    if info.fields:
+        body["fields"] = info.fields
+    response = jsonify(error=body)
+    response.status_code = info.status
+    response.headers.update(info.headers)
+    return response
+
+
+def _family_renderer(path):
+    # Imported here: the blueprints' error modules import this module for ErrorInfo.
+    from app.openai_api.errors import render_openai_error
+    from app.proxy.errors import render_anthropic_error
+    skills_host = current_app.config.get("SKILLS_HOST")
+    if skills_host and request.host.split(":")[0] == skills_host.split(":")[0]:
+        return render_json_error
+    if path.startswith("/anthropic/") or path == "/anthropic":
+        return render_anthropic_error
+    if path.startswith("/v1/") or path == "/v1":
+        return render_openai_error
+    return render_json_error
+
+
+def render_error(exc):
+    """Render any exception in the shape of the API family the request belongs to."""
+    info = describe(exc)
+    return _family_renderer(request.path)(info)
+
+
+def _handle_http_exception(exc):
+    return render_error(exc)
+
+
+def _handle_service_error(exc):
+    return render_error(exc)
+
+
+def _handle_unexpected(exc):
+    db.session.rollback()
+    logger.error("unhandled %s on %s %s", type(exc).__name__, request.method, redact_path(request.path),
+                 exc_info=(type(exc), exc, exc.__traceback__))
+    return render_error(exc)
+
+
+def init_app(app):
+    """Register the app-wide handlers; blueprints may add their own for their routes."""
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(ServiceError, _handle_service_error)
+    app.register_error_handler(Exception, _handle_unexpected)

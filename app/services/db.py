@@ -1,0 +1,80 @@
+"""Database engine setup and the write-lock helper that makes read-modify-write atomic.
+
+SQLite: WAL, foreign keys, a busy timeout, and SQLAlchemy in charge of BEGIN (the pysqlite
+driver's own transaction handling would defer it), so `write_transaction()` can ask for
+BEGIN IMMEDIATE. PostgreSQL: callers lock the rows they change with SELECT ... FOR UPDATE.
+"""
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+
+WRITE_LOCK_OPTION = "hepgg_write_lock"
+
+
+def _configure_sqlite(engine):
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        immediate = connection.get_execution_options().get(WRITE_LOCK_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def init_app(app):
+    """Attach dialect-specific settings to the app's engine."""
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            _configure_sqlite(engine)
+
+
+def is_sqlite():
+    return db.engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def write_transaction():
+    """Run a block in one transaction that holds the write lock from its first statement.
+
+    On SQLite this is BEGIN IMMEDIATE (one writer at a time, waiting on busy_timeout);
+    on PostgreSQL it is an ordinary transaction in which callers use with_for_update().
+    Commits on success, rolls back on error. The session must not be mid-transaction.
+    """
+    session = db.session()  # the scoped session's current Session
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={WRITE_LOCK_OPTION: True})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+@contextmanager
+def separate_write_session():
+    """A Session of its own (not db.session) holding the write lock; commits on success.
+
+    For work that must commit independently of whatever the caller's session is doing.
+    """
+    with db.engine.connect() as connection:
+        connection.execution_options(**{WRITE_LOCK_OPTION: True})
+        with Session(bind=connection, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
