@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Skill, SkillAccessKey, User
 from app.models.base import utcnow
 from app.services import crypto
+from app.services.db import write_transaction
 from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.secrets import SKILLS_KEY, digest_secret, has_prefix, mint_secret
 from app.services.skill_documents import is_valid_name, parse_skill_document
@@ -32,31 +33,33 @@ def get_or_create_access_key(user):
     row = get_access_key(user)
     if row is not None:
         return crypto.decrypt(row.key_encrypted)
-    minted = mint_secret(SKILLS_KEY)
-    db.session.add(SkillAccessKey(user_id=user.id, key_digest=minted.digest, key_prefix=minted.display_prefix,
-                                  key_encrypted=crypto.encrypt(minted.token)))
     try:
-        db.session.commit()
+        with write_transaction() as session:
+            row = session.scalar(select(SkillAccessKey).where(SkillAccessKey.user_id == user.id))
+            if row is not None:
+                return crypto.decrypt(row.key_encrypted)
+            minted = mint_secret(SKILLS_KEY)
+            session.add(SkillAccessKey(user_id=user.id, key_digest=minted.digest,
+                                       key_prefix=minted.display_prefix, key_encrypted=crypto.encrypt(minted.token)))
     except IntegrityError:
-        # Another request minted the user's key first: that one is the key.
-        db.session.rollback()
+        # Another request minted the user's key first (PostgreSQL): that one is the key.
         return crypto.decrypt(get_access_key(user).key_encrypted)
     return minted.token
 
 
 def rotate_access_key(user):
     """Replace the user's access key (the old capability URLs stop working at once); returns the new one."""
-    row = get_access_key(user)
     minted = mint_secret(SKILLS_KEY)
-    if row is None:
-        db.session.add(SkillAccessKey(user_id=user.id, key_digest=minted.digest,
-                                      key_prefix=minted.display_prefix, key_encrypted=crypto.encrypt(minted.token)))
-    else:
-        row.key_digest = minted.digest
-        row.key_prefix = minted.display_prefix
-        row.key_encrypted = crypto.encrypt(minted.token)
-        row.rotated_at = utcnow()
-    db.session.commit()
+    with write_transaction() as session:
+        row = session.scalar(select(SkillAccessKey).where(SkillAccessKey.user_id == user.id).with_for_update())
+        if row is None:
+            session.add(SkillAccessKey(user_id=user.id, key_digest=minted.digest,
+                                       key_prefix=minted.display_prefix, key_encrypted=crypto.encrypt(minted.token)))
+        else:
+            row.key_digest = minted.digest
+            row.key_prefix = minted.display_prefix
+            row.key_encrypted = crypto.encrypt(minted.token)
+            row.rotated_at = utcnow()
     return minted.token
 
 
@@ -95,34 +98,37 @@ def import_skill(user, content):
     try:
         return _save(user, document)
     except IntegrityError:
-        # A concurrent import created the same name first; ours replaces it.
-        db.session.rollback()
+        # A concurrent import created the same name first (PostgreSQL); ours replaces it.
         return _save(user, document)
 
 
 def _save(user, document):
     digest = hashlib.sha256(document.content).hexdigest()
-    skill = db.session.scalar(select(Skill).where(Skill.user_id == user.id, Skill.name == document.name))
-    created = skill is None
     now = utcnow()
-    if created:
-        skill = Skill(user_id=user.id, name=document.name, is_public=False, created_at=now)
-        db.session.add(skill)
-    if created or skill.content_sha256 != digest:
-        skill.updated_at = now
-    skill.description = document.description
-    skill.content = document.content
-    skill.content_sha256 = digest
-    skill.size_bytes = len(document.content)
-    db.session.commit()
+    with write_transaction() as session:
+        skill = session.scalar(select(Skill).where(Skill.user_id == user.id, Skill.name == document.name)
+                               .with_for_update())
+        created = skill is None
+        if created:
+            skill = Skill(user_id=user.id, name=document.name, is_public=False, created_at=now)
+            session.add(skill)
+        if created or skill.content_sha256 != digest:
+            skill.updated_at = now
+        skill.description = document.description
+        skill.content = document.content
+        skill.content_sha256 = digest
+        skill.size_bytes = len(document.content)
     return skill, created
 
 
 def delete_user_skill(user, name):
     """Delete one of the user's skills (and so its public page, if it was published)."""
-    skill = get_user_skill(user, name)
-    db.session.delete(skill)
-    db.session.commit()
+    with write_transaction() as session:
+        skill = session.scalar(select(Skill).where(Skill.user_id == user.id, Skill.name == name)
+                               .with_for_update()) if is_valid_name(name) else None
+        if skill is None:
+            raise NotFound(f"you have no skill named {name!r}")
+        session.delete(skill)
 
 
 # --- public skills and publishing --------------------------------------------------------
@@ -175,29 +181,28 @@ def find_skill_for_admin(name, owner_email=None):
 
 def publish_skill(name, owner_email=None):
     """Make a skill public (see find_skill_for_admin); returns (skill, changed)."""
-    skill = find_skill_for_admin(name, owner_email)
-    if skill.is_public:
-        return skill, False
-    holder = db.session.scalar(select(Skill).options(joinedload(Skill.owner))
-                               .where(Skill.name == name, Skill.is_public.is_(True)))
-    if holder is not None:
-        raise Conflict(f"the public skill {name!r} is {holder.owner.email}'s; unpublish it first")
-    skill.is_public = True
-    skill.published_at = utcnow()
     try:
-        db.session.commit()
+        with write_transaction():
+            skill = find_skill_for_admin(name, owner_email)
+            if skill.is_public:
+                return skill, False
+            holder = db.session.scalar(select(Skill).options(joinedload(Skill.owner))
+                                       .where(Skill.name == name, Skill.is_public.is_(True)))
+            if holder is not None:
+                raise Conflict(f"the public skill {name!r} is {holder.owner.email}'s; unpublish it first")
+            skill.is_public = True
+            skill.published_at = utcnow()
     except IntegrityError:
-        db.session.rollback()
         raise Conflict(f"another skill named {name!r} was just made public; unpublish it first") from None
     return skill, True
 
 
 def unpublish_skill(name):
     """Make the public skill of that name private again (its owner keeps it); returns it."""
-    skill = db.session.scalar(select(Skill).where(Skill.name == name, Skill.is_public.is_(True)))
-    if skill is None:
-        raise NotFound(f"there is no public skill named {name!r}")
-    skill.is_public = False
-    skill.published_at = None
-    db.session.commit()
+    with write_transaction() as session:
+        skill = session.scalar(select(Skill).where(Skill.name == name, Skill.is_public.is_(True)).with_for_update())
+        if skill is None:
+            raise NotFound(f"there is no public skill named {name!r}")
+        skill.is_public = False
+        skill.published_at = None
     return skill

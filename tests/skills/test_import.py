@@ -210,3 +210,16 @@ def test_a_chunked_body_within_the_limit_is_imported(live_server, owner):
 
 def test_import_needs_post(client, owner):
     assert client.put(owner.path("import"), data=skill_md()).status_code == 405
+
+
+def test_parallel_imports_of_one_new_name_create_it_once(live_server, owner):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def post(i):
+        return requests.post(live_server.url + owner.path("import"), data=skill_md(body=f"version {i}\n"),
+                             headers={"Content-Type": "text/markdown"}, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(response.status_code for response in pool.map(post, range(6)))
+    assert statuses == [200] * 5 + [201]
+    assert count_skills() == 1
