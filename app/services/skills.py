@@ -49,6 +49,14 @@ def get_or_create_access_key(user):
 
 def rotate_access_key(user):
     """Replace the user's access key (the old capability URLs stop working at once); returns the new one."""
+    try:
+        return _rotate(user)
+    except IntegrityError:
+        # A first key was minted concurrently (PostgreSQL): now there is a row to replace.
+        return _rotate(user)
+
+
+def _rotate(user):
     minted = mint_secret(SKILLS_KEY)
     with write_transaction() as session:
         row = session.scalar(select(SkillAccessKey).where(SkillAccessKey.user_id == user.id).with_for_update())

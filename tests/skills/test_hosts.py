@@ -118,10 +118,13 @@ def test_behind_a_trusted_proxy_the_forwarded_host_decides(app, published):
         SKILLS_HOST = SKILLS_HOST
         TRUSTED_PROXY_COUNT = 1
 
-    client = create_app(ProxiedConfig).test_client()
-    response = client.get("/", base_url="http://10.0.0.5:8000",
-                          headers={"X-Forwarded-Host": SKILLS_HOST, "X-Forwarded-Proto": "https"})
+    proxied = create_app(ProxiedConfig)
+    response = proxied.test_client().get("/", base_url="http://10.0.0.5:8000",
+                                         headers={"X-Forwarded-Host": SKILLS_HOST, "X-Forwarded-Proto": "https"})
     assert "(https://skills.example.test/pdf-tools)" in response.data.decode()
+    with proxied.app_context():
+        from app.extensions import db
+        db.engine.dispose()
 
 
 def test_capability_url_for_the_dashboard_prefers_the_skills_host(app, skills_host_app, owner):
