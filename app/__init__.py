@@ -10,6 +10,7 @@ from app.extensions import db, login_manager, migrate
 from app.middleware import PrefixMirror, RequestLog, redact_path
 from app.services import crypto
 from app.services import db as db_setup
+from app.skills import host as skills_host
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
@@ -39,7 +40,8 @@ def create_app(config_object=None):
     _register_blueprints(app)
     cli.init_app(app)
 
-    app.wsgi_app = RequestLog(PrefixMirror(app.wsgi_app))
+    # The skills-host switch sits outside the /ai mirror: that host's root belongs to the registry.
+    app.wsgi_app = RequestLog(skills_host.wrap(PrefixMirror(app.wsgi_app), app.config.get("SKILLS_HOST")))
     if app.config["TRUSTED_PROXY_COUNT"] > 0:
         hops = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)

@@ -5,11 +5,12 @@ from app.models.lease import Lease
 from app.models.ledger import ClaudeRequest, LlmRequest, SpendBucket
 from app.models.machine import Machine
 from app.models.pool import PooledAccount, PoolState, PoolSwitch
+from app.models.skill import Skill, SkillAccessKey
 from app.models.tokens import UsageToken
 from app.models.user import AiAccount, User
 
 __all__ = [
     "AiAccount", "ClaudeRequest", "Lease", "LlmKey", "LlmModel", "LlmRequest", "Machine",
-    "PoolState", "PoolSwitch", "PooledAccount", "SpendBucket", "UsageToken", "User",
+    "PoolState", "PoolSwitch", "PooledAccount", "Skill", "SkillAccessKey", "SpendBucket", "UsageToken", "User",
     "llm_key_models",
 ]

@@ -2,3 +2,5 @@
 from flask import Blueprint
 
 bp = Blueprint("skills", __name__)
+
+from app.skills import routes  # noqa: E402,F401  (registers the routes on bp)
