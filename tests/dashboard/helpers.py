@@ -23,6 +23,9 @@ class DashboardClient(FlaskClient):
     csrf = None
 
     def open(self, *args, **kwargs):
+        # End the test's own transaction first: on SQLite it would keep a stale snapshot and
+        # fail to write after the request's session has written.
+        db.session.commit()
         with self.application.app_context():
             return super().open(*args, **kwargs)
 
