@@ -7,6 +7,7 @@ from flask.testing import FlaskClient
 from app.extensions import db
 from app.models import ClaudeRequest, SpendBucket
 from app.models.base import utcnow
+from app.services import usage_cache
 from app.services.spend import hour_floor
 
 _ids = itertools.count(1)
@@ -99,3 +100,11 @@ def add_spend(user, micro_usd, *, at=None, overage_micro_usd=0):
 def days_ago(days, hours=0):
     """A naive-UTC moment `days` (and `hours`) before now."""
     return utcnow() - timedelta(days=days, hours=hours)
+
+
+def record_pool_usage(account, five_hour, seven_day):
+    """Cached 5-hour and 7-day utilisation for a pooled account, as the refresher stores it."""
+    usage_cache.record_usage_update(account.id, {"windows": {
+        "five_hour": {"utilization_percent": five_hour, "resets_at": "2026-11-25T22:00:00Z"},
+        "seven_day": {"utilization_percent": seven_day, "resets_at": "2026-11-30T08:00:00Z"}}},
+        source=usage_cache.SOURCE_USAGE_ENDPOINT, now=utcnow())

@@ -1,21 +1,13 @@
 """GET /api/v1/ai/accounts for everyone; adding, activating, disabling, removing for admins."""
 from app.models import PooledAccount, PoolSwitch
-from app.models.base import utcnow
-from app.services import pool, usage_cache
-from tests.dashboard.helpers import refresh
-
-
-def _with_usage(account, five_hour, seven_day):
-    usage_cache.record_usage_update(account.id, {"windows": {
-        "five_hour": {"utilization_percent": five_hour, "resets_at": "2026-11-25T22:00:00Z"},
-        "seven_day": {"utilization_percent": seven_day, "resets_at": "2026-11-30T08:00:00Z"}}},
-        source=usage_cache.SOURCE_USAGE_ENDPOINT, now=utcnow())
+from app.services import pool
+from tests.dashboard.helpers import record_pool_usage, refresh
 
 
 def test_every_signed_in_user_sees_the_pool_with_live_usage_and_no_credentials(make_client, factories):
     first = factories.pooled_account("team", api_key="sk-ant-api03-supersecret")
     second = factories.pooled_account("max", oauth_access_token="sk-ant-oat01-alsosecret")
-    _with_usage(first, 42.0, 12.5)
+    record_pool_usage(first, 42.0, 12.5)
     body = make_client(factories.user()).get("/api/v1/ai/accounts")
     assert body.status_code == 200
     data = body.json

@@ -3,7 +3,7 @@ import re
 
 from app.models import LlmKey, PooledAccount
 from app.services import account_keys, catalogue, llm_keys, machines, usage_tokens, users
-from tests.dashboard.helpers import add_claude_request, add_spend, days_ago, refresh
+from tests.dashboard.helpers import add_claude_request, add_spend, days_ago, record_pool_usage, refresh
 
 
 def text(response):
@@ -120,10 +120,9 @@ def test_usage_token_page_reveals_and_rotates(make_client, factories):
 
 
 def test_pooled_accounts_page_shows_usage_bars_and_the_active_flag(make_client, factories):
-    from tests.dashboard.test_api_pool import _with_usage
     first = factories.pooled_account("team")
     factories.pooled_account("spare")
-    _with_usage(first, 42.0, 97.5)
+    record_pool_usage(first, 42.0, 97.5)
     page = text(make_client(factories.user()).get("/dashboard/accounts"))
     assert page.count('data-testid="active-flag"') == 1
     assert re.search(r'<meter[^>]*value="42.0"', page) and re.search(r'<meter[^>]*value="97.5"', page)
