@@ -113,6 +113,11 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # CSRF: the dashboard blueprints call csrf.protect() themselves (app/dashboard/security.py),
+    # so the token-authenticated APIs of the other blueprints are never subject to it. A token is
+    # tied to the session's secret, which a sign-in replaces, so it needs no separate expiry.
+    WTF_CSRF_CHECK_DEFAULT = False
+    WTF_CSRF_TIME_LIMIT = None
 
 
 class TestConfig(Config):

@@ -49,7 +49,7 @@ def create_app(config_object=None):
 
 
 def _register_blueprints(app):
-    from app import health
+    from app import dashboard, health
     from app.dashboard import bp as dashboard_bp
     from app.openai_api import bp as openai_bp
     from app.proxy import bp as proxy_bp
@@ -61,4 +61,5 @@ def _register_blueprints(app):
     app.register_blueprint(openai_bp)
     app.register_blueprint(usage_bp)
     app.register_blueprint(dashboard_bp)
+    dashboard.init_app(app)
     app.register_blueprint(skills_bp)
