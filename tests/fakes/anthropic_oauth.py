@@ -45,6 +45,7 @@ class ConcurrencyGate:
         self.timeout = timeout
         self.arrived = 0
         self.opened = threading.Event()
+        self.timed_out = False
         self._lock = threading.Lock()
 
     def wait(self):
@@ -52,7 +53,12 @@ class ConcurrencyGate:
             self.arrived += 1
             if self.arrived >= self.count:
                 self.opened.set()
-        self.opened.wait(self.timeout)
+        if not self.opened.wait(self.timeout):
+            self.timed_out = True
+
+    def held_concurrent_requests(self):
+        """True when `count` requests really were in flight together (nobody gave up waiting)."""
+        return self.opened.is_set() and not self.timed_out
 
 
 class FakeOAuthUpstream:

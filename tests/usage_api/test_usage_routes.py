@@ -151,7 +151,8 @@ def test_one_account_has_its_own_etag(client, caller, two_accounts):
     assert get(client, caller, path, etag=changed.headers["ETag"]).status_code == 200
 
 
-@pytest.mark.parametrize("raw", ["999999", "0", "abc", "1.5", "-1", "0x1", "1e3", " 1", "99999999999999999999", "%E2%82%AC"])
+@pytest.mark.parametrize("raw", ["999999", "0", "abc", "1.5", "-1", "0x1", "1e3", " 1", "99999999999999999999",
+                                 "%E2%82%AC"])
 def test_unknown_and_malformed_ids_are_404_in_the_json_shape(client, caller, two_accounts, raw):
     response = get(client, caller, f"/usage/{raw}")
     assert response.status_code == 404
