@@ -1,10 +1,14 @@
 """`flask usage refresh [--loop] [--interval SECONDS]`: the usage refresher (Procfile `worker:`)."""
+import logging
 import signal
 import threading
 
 import click
 
+from app.extensions import db
 from app.services.usage_refresher import DEFAULT_INTERVAL_SECONDS, refresh_pool_usage
+
+logger = logging.getLogger("hepgg.usage_refresher")
 
 
 @click.group("usage")
@@ -39,7 +43,14 @@ def refresh(loop, interval):
         _stop_on_signals(stop)
         click.echo(f"usage refresher running every {interval}s")
     while True:
-        _echo_pass(refresh_pool_usage(interval=interval, should_stop=stop.is_set))
+        try:
+            _echo_pass(refresh_pool_usage(interval=interval, should_stop=stop.is_set))
+        except Exception as exc:
+            db.session.rollback()
+            logger.exception("usage refresh pass failed")
+            if not loop:
+                raise click.ClickException(f"usage refresh failed: {type(exc).__name__}") from None
+            # The worker outlives a failed pass (the database restarting, say) and tries again next interval.
         if not loop or stop.wait(interval):
             break
     if loop:

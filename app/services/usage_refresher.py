@@ -50,7 +50,7 @@ HEADER_WINDOWS = ("five_hour", "seven_day")
 
 @dataclass(frozen=True)
 class AccountResult:
-    """What one pass did with one account: `polled` with an outcome, or `skipped` with a reason."""
+    """What one pass did with one account: `polled` with an outcome, `skipped` with a reason, or `failed`."""
 
     account_id: int
     label: str
@@ -68,14 +68,19 @@ def refresh_pool_usage(*, interval=DEFAULT_INTERVAL_SECONDS, now=None, should_st
     clock = (lambda: now) if now is not None else utcnow
     clear_expired_rate_limits(clock())
     owner = new_owner_id()
-    account_ids = [account.id for account in list_pooled_accounts()]
+    accounts = [(account.id, account.label) for account in list_pooled_accounts()]
     db.session.rollback()
     results = []
     with requests.Session() as session:
-        for account_id in account_ids:
+        for account_id, label in accounts:
             if should_stop is not None and should_stop():
                 break
-            result = _refresh_account(account_id, interval, clock(), owner, http or session)
+            try:
+                result = _refresh_account(account_id, interval, clock(), owner, http or session)
+            except Exception as exc:  # one broken account must not starve the rest of the pool
+                db.session.rollback()
+                logger.exception("usage refresh of pooled account %s failed", account_id)
+                result = AccountResult(account_id, label, "failed", type(exc).__name__)
             if result is not None:
                 results.append(result)
     return results
@@ -144,6 +149,8 @@ def _refresh_account(account_id, interval, now, owner, http):
 
 def _current_credentials(account_id, now):
     account = db.session.get(PooledAccount, account_id, populate_existing=True)
+    if account is None:
+        raise OAuthRefreshError("the pooled account was removed")
     try:
         if needs_refresh(account, now=now):
             return refresh_access_token(account_id)

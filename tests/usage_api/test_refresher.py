@@ -288,3 +288,15 @@ def test_a_pass_clears_expired_rate_limits_and_can_be_stopped(factories, oauth_u
     db.session.commit()
     assert refresh_pool_usage(interval=INTERVAL, now=now, should_stop=lambda: True) == []
     assert pool.account_status(stored(account.id)) == "ok"
+
+
+def test_one_broken_account_does_not_stop_the_pass(factories, oauth_upstream, now):
+    broken = oauth_account(factories, "sk-ant-oat01-broken")
+    account = pool.get_pooled_account(broken.id)
+    account.oauth_access_token_encrypted = "not-a-fernet-token"
+    db.session.commit()
+    oauth_account(factories, "sk-ant-oat01-fine")
+    oauth_upstream.serve("sk-ant-oat01-fine", FLAT_PAYLOAD)
+    assert outcomes(refresh_pool_usage(interval=INTERVAL, now=now)) == [
+        ("failed", "SecretUnreadable"), ("polled", "ok")]
+    assert [r.headers["Authorization"] for r in oauth_upstream.usage_requests()] == ["Bearer sk-ant-oat01-fine"]

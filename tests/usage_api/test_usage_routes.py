@@ -1,8 +1,10 @@
 """GET /usage and GET /usage/<id>: the cached payload, strong ETags, 304s, versions, 404s."""
 import threading
+import time
 from datetime import datetime, timedelta
 
 import pytest
+import requests
 
 from app.extensions import db
 from app.services import pool, usage_cache
@@ -212,3 +214,30 @@ def test_the_version_always_matches_the_figures_under_concurrent_writes(app, fac
         if stop.is_set():
             break
     thread.join()
+
+
+def test_the_proxy_header_feed_reaches_a_client_of_a_running_server(app, live_server, caller, two_accounts):
+    """The proxy records headers in its own workers; a status bar polling with its ETag sees the change."""
+    _, mine = two_accounts
+    url = live_server.url + "/usage"
+    first = requests.get(url, headers=caller.headers, timeout=5)
+    etag = first.headers["ETag"]
+    assert requests.get(url, headers={**caller.headers, "If-None-Match": etag}, timeout=5).status_code == 304
+
+    fed = threading.Thread(target=_feed_headers, args=(app, mine.id))
+    fed.start()
+    fed.join()
+    deadline = time.monotonic() + 10
+    response = requests.get(url, headers={**caller.headers, "If-None-Match": etag}, timeout=5)
+    while response.status_code == 304 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        response = requests.get(url, headers={**caller.headers, "If-None-Match": etag}, timeout=5)
+    assert response.status_code == 200 and response.headers["ETag"] != etag
+    entry = next(a for a in response.json()["accounts"] if a["id"] == mine.id)
+    assert entry["windows"]["five_hour"]["utilization_percent"] == 42.0
+    assert response.json()["version"] > first.json()["version"]
+
+
+def _feed_headers(app, account_id):
+    with app.app_context():
+        record_rate_limit_headers(account_id, SUBSCRIPTION_HEADERS, now=NOW)
