@@ -174,15 +174,32 @@ def _switch_active(target, *, actor_user_id, via, reason):
     return True
 
 
-def activate_pooled_account(account_id, *, actor_user_id=None, via, reason=None):
-    """Make an account the globally active one, recording who switched from which to which."""
+@dataclass(frozen=True)
+class Switch:
+    """The outcome of an activation: the now-active account, the one it replaced, whether it changed."""
+
+    account: PooledAccount
+    previous_id: Optional[int]
+    previous_label: Optional[str]
+    changed: bool
+
+
+def switch_active_account(account_id, *, actor_user_id=None, via, reason=None):
+    """Make an account the globally active one (audited); returns a Switch saying what changed."""
     with write_transaction():
         lock_pool()
         target = get_pooled_account(account_id)
         if target.disabled:
             raise Conflict(f"pooled account {target.id} is disabled; enable it before activating it")
-        _switch_active(target, actor_user_id=actor_user_id, via=via, reason=reason)
-    return target
+        previous = _active_account()
+        previous_id, previous_label = (previous.id, previous.label) if previous else (None, None)
+        changed = _switch_active(target, actor_user_id=actor_user_id, via=via, reason=reason)
+    return Switch(target, previous_id, previous_label, changed)
+
+
+def activate_pooled_account(account_id, *, actor_user_id=None, via, reason=None):
+    """Make an account the globally active one, recording who switched from which to which."""
+    return switch_active_account(account_id, actor_user_id=actor_user_id, via=via, reason=reason).account
 
 
 def next_healthy_account(exclude_ids=()):

@@ -8,7 +8,12 @@ usage endpoint ("usage_endpoint"). Whatever the source, a window is stored as
 
 Utilisation is always a percentage (0-100, can exceed 100): header fractions are scaled
 by 100, endpoint percentages are kept. Times are ISO 8601 UTC with a Z. Windows are keyed
-`five_hour`, `seven_day`, and `seven_day_<scope>` for per-model weekly windows.
+`five_hour`, `seven_day`, and `seven_day_<scope>` for per-model weekly windows. A `poll`
+section records the refresher's last attempt at the usage endpoint (app.services.usage_refresher).
+
+Every write that changes what account_snapshot() shows bumps the pool's usage version in the
+same transaction, and a write that would change nothing visible is skipped, so the usage
+API's `version` changes exactly when its payload does.
 """
 import math
 import re
@@ -202,16 +207,26 @@ def _without_observations(section):
     return section
 
 
+SECTIONS = ("unified", "rate_limits", "extra_usage", "poll")
+
+
 def merge_snapshot(old, update, *, source, now):
-    """A new snapshot: `old` with the update's windows and sections replaced, stamped with source/time."""
+    """A new snapshot: `old` with the update's windows and sections replaced, stamped with source/time.
+
+    A usage-endpoint update carrying windows is that endpoint's whole report: windows it
+    reported before and no longer does (now null or absent) are dropped; header-fed ones stay.
+    """
     snapshot = {k: (dict(v) if isinstance(v, dict) else v) for k, v in (old or {}).items()}
     stamp = {"source": source, "observed_at": iso(now)}
     windows = dict(snapshot.get("windows") or {})
+    if source == SOURCE_USAGE_ENDPOINT and "windows" in update:
+        windows = {k: w for k, w in windows.items()
+                   if k in update["windows"] or (w or {}).get("source") != SOURCE_USAGE_ENDPOINT}
     for key, window in (update.get("windows") or {}).items():
         windows[key] = {**window, **stamp}
-    if windows:
+    if windows or "windows" in snapshot:
         snapshot["windows"] = windows
-    for section in ("unified", "rate_limits", "extra_usage"):
+    for section in SECTIONS:
         if section in update:
             snapshot[section] = {**update[section], **stamp}
     return snapshot
@@ -221,7 +236,7 @@ def _oldest_observation(snapshot, update):
     times = []
     for key in (update.get("windows") or {}):
         times.append(((snapshot or {}).get("windows") or {}).get(key, {}).get("observed_at"))
-    for section in ("unified", "rate_limits", "extra_usage"):
+    for section in SECTIONS:
         if section in update:
             times.append(((snapshot or {}).get(section) or {}).get("observed_at"))
     if any(t is None for t in times) or not times:
@@ -254,12 +269,16 @@ def record_usage_update(account_id, update, *, source, now=None):
         account = db.session.get(PooledAccount, account_id, populate_existing=True)
         if account is None:
             return False
-        account.usage_snapshot = merge_snapshot(account.usage_snapshot, update, source=source, now=now)
-        account.usage_updated_at = now
-        bump_usage_version()
+        snapshot = merge_snapshot(account.usage_snapshot, update, source=source, now=now)
+        fetched = max(now, account.usage_updated_at) if account.usage_updated_at else now
+        changed = snapshot != (account.usage_snapshot or {}) or iso(fetched) != iso(account.usage_updated_at)
+        if changed:
+            account.usage_snapshot = snapshot
+            account.usage_updated_at = fetched
+            bump_usage_version()
     if source == SOURCE_HEADERS:
         _recent_header_updates[account_id] = (update, time.monotonic())
-    return True
+    return changed
 
 
 def _header_update_due(account_id, update, now):
@@ -297,14 +316,19 @@ def account_snapshot(account):
         "unified": snapshot.get("unified"),
         "rate_limits": snapshot.get("rate_limits"),
         "extra_usage": snapshot.get("extra_usage"),
+        "poll": snapshot.get("poll"),
     }
 
 
-def pool_snapshot(accounts):
-    """The usage API's payload for the whole pool: version, newest fetch time, accounts."""
+def pool_snapshot(accounts, version=None):
+    """The usage API's payload for the whole pool: version, newest fetch time, accounts.
+
+    Pass the `version` read together with `accounts` (see usage_reports.read_pool_usage);
+    without it the current version is read now.
+    """
     fetched = [a.usage_updated_at for a in accounts if a.usage_updated_at is not None]
     return {
-        "version": current_usage_version(),
+        "version": current_usage_version() if version is None else version,
         "fetched_at": iso(max(fetched)) if fetched else None,
         "accounts": [account_snapshot(a) for a in accounts],
     }

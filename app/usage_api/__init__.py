@@ -2,3 +2,5 @@
 from flask import Blueprint
 
 bp = Blueprint("usage_api", __name__)
+
+from app.usage_api import errors, routes  # noqa: E402,F401  (registers handlers and routes on bp)

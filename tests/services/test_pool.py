@@ -132,3 +132,12 @@ def test_concurrent_activations_leave_exactly_one_active_account(app, factories)
     trail = switches()
     for before, after in zip(trail, trail[1:]):
         assert after.from_account_id == before.to_account_id
+
+
+def test_switch_active_account_reports_the_previous_account_and_whether_it_changed(factories):
+    first, second = factories.pooled_account("first"), factories.pooled_account("second")
+    switch = pool.switch_active_account(second.id, via="test")
+    assert (switch.account.id, switch.previous_id, switch.previous_label, switch.changed) == (
+        second.id, first.id, "first", True)
+    again = pool.switch_active_account(second.id, via="test")
+    assert (again.previous_id, again.changed) == (second.id, False)

@@ -148,3 +148,40 @@ def test_snapshots_never_carry_credentials(factories):
     [entry] = payload["accounts"]
     assert entry["id"] == account.id and entry["active"] is True and entry["status"] == "ok"
     assert payload["version"] == pool.current_usage_version()
+
+
+def test_an_update_that_changes_nothing_visible_is_not_written(factories):
+    account = factories.pooled_account(oauth_access_token="sk-ant-oat01-x")
+    now = utcnow()
+    update = parse_usage_payload({"five_hour": {"utilization": 10, "resets_at": None}})
+    assert record_usage_update(account.id, update, source="usage_endpoint", now=now)
+    version = pool.current_usage_version()
+    assert not record_usage_update(account.id, update, source="usage_endpoint", now=now)
+    assert pool.current_usage_version() == version
+    assert record_usage_update(account.id, update, source="usage_endpoint", now=now + timedelta(seconds=1))
+    assert pool.current_usage_version() == version + 1  # observed_at moved: the payload changed
+
+
+def test_an_endpoint_report_replaces_its_own_windows_and_keeps_header_ones():
+    now = utcnow()
+    old = usage_cache.merge_snapshot({}, {"windows": {"seven_day_opus": {"utilization_percent": 50.0},
+                                                      "five_hour": {"utilization_percent": 5.0}}},
+                                     source="usage_endpoint", now=now)
+    old = usage_cache.merge_snapshot(old, {"windows": {"seven_day_oi": {"utilization_percent": 1.0}}},
+                                     source="headers", now=now)
+    new = usage_cache.merge_snapshot(old, {"windows": {"five_hour": {"utilization_percent": 6.0}}},
+                                     source="usage_endpoint", now=now)
+    assert set(new["windows"]) == {"five_hour", "seven_day_oi"}
+    # a header update never drops anything
+    assert set(usage_cache.merge_snapshot(old, {"windows": {}}, source="headers", now=now)["windows"]) == set(
+        old["windows"])
+    # a poll outcome alone leaves the windows alone
+    polled = usage_cache.merge_snapshot(old, {"poll": {"outcome": "forbidden"}}, source="usage_endpoint", now=now)
+    assert polled["windows"] == old["windows"] and polled["poll"]["outcome"] == "forbidden"
+
+
+def test_pool_snapshot_uses_the_version_it_is_given(factories):
+    factories.pooled_account()
+    accounts = pool.list_pooled_accounts()
+    assert usage_cache.pool_snapshot(accounts, version=41)["version"] == 41
+    assert usage_cache.pool_snapshot(accounts)["version"] == pool.current_usage_version()
