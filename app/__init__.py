@@ -48,6 +48,7 @@ def create_app(config_object=None):
 
 def _register_blueprints(app):
     from app import health
+    from app.cli_api import bp as cli_api_bp
     from app.dashboard import bp as dashboard_bp
     from app.openai_api import bp as openai_bp
     from app.proxy import bp as proxy_bp
@@ -60,3 +61,4 @@ def _register_blueprints(app):
     app.register_blueprint(usage_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(skills_bp)
+    app.register_blueprint(cli_api_bp)
