@@ -27,10 +27,12 @@ def me():
 def create_machine():
     """Create a machine (named after the caller's hostname by default); its token is shown once."""
     body = load_body(MachineCreateSchema())
-    name = body["name"] or (body["hostname"] or "")[: machines.MAX_NAME_LENGTH]
-    if not name.strip():
-        raise InvalidInput("give the machine a name (or send the caller's hostname)",
-                           fields={"name": ["Give a name or a hostname."]})
+    name = body["name"]
+    if name is None:
+        name = (body["hostname"] or "").strip()[: machines.MAX_NAME_LENGTH]
+        if not name:
+            raise InvalidInput("give the machine a name (or send the caller's hostname)",
+                               fields={"name": ["Give a name or a hostname."]})
     machine, token = machines.create_machine(g.cli_user, name, passthrough=body["passthrough"])
     return jsonify(issued_machine_json(machine, token)), 201
 
