@@ -74,7 +74,8 @@ def test_something_that_is_not_a_hep_gg_server(ccas, ada):
 
 def test_a_redirect_is_not_followed_with_the_key(ccas, ada):
     with FakeServer() as fake:
-        fake.route("GET", "/api/v1/ai/cli/me", lambda _req: (301, {"Location": "https://ai.hep.gg/api/v1/ai/cli/me"}, b""))
+        moved = {"Location": "https://ai.hep.gg/api/v1/ai/cli/me"}
+        fake.route("GET", "/api/v1/ai/cli/me", lambda _req: (301, moved, b""))
         ccas.fails(5, f"{fake.url} redirects to https://ai.hep.gg/api/v1/ai/cli/me; log in with the server's real URL",
                    "login", "--url", fake.url, "--key", ada.account_key)
         assert len(fake.requests) == 1

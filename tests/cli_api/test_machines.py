@@ -114,7 +114,7 @@ def test_create_rejects_a_huge_body(as_ada):
 
 def test_list_shows_only_the_callers_machines_newest_first_with_30_day_usage(as_ada, ada, factories):
     old = factories.machine(ada, "old")
-    new = factories.machine(ada, "new")
+    factories.machine(ada, "new")
     revoked = factories.machine(ada, "revoked")
     machines.revoke_machine(ada, revoked.id)
     theirs = factories.machine(factories.user(), "theirs")
