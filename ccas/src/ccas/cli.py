@@ -1,5 +1,6 @@
 """The `ccas` command line: argparse wiring and the one place every error becomes a line on stderr."""
 import argparse
+import os
 import sys
 
 from ccas import __version__, commands
@@ -127,7 +128,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("ccas: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
+    except BrokenPipeError:  # `ccas usage | head -1`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except SystemExit as exc:  # argparse: --help/--version (0) and bad arguments (2)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
