@@ -7,7 +7,6 @@ from app.cli_api.schemas import MachineCreateSchema, load_body
 from app.cli_api.shapes import issued_machine_json, machine_json, usage_api_url, user_json
 from app.models.base import utcnow
 from app.services import machines, pool, usage_tokens
-from app.services.errors import InvalidInput
 from app.services.machine_usage import EMPTY, WINDOW, machine_usage, window_start
 from app.services.usage_cache import account_snapshot, iso, pool_snapshot
 
@@ -27,13 +26,7 @@ def me():
 def create_machine():
     """Create a machine (named after the caller's hostname by default); its token is shown once."""
     body = load_body(MachineCreateSchema())
-    name = body["name"]
-    if name is None:
-        name = (body["hostname"] or "").strip()[: machines.MAX_NAME_LENGTH]
-        if not name:
-            raise InvalidInput("give the machine a name (or send the caller's hostname)",
-                               fields={"name": ["Give a name or a hostname."]})
-    machine, token = machines.create_machine(g.cli_user, name, passthrough=body["passthrough"])
+    machine, token = machines.create_machine(g.cli_user, body["name"], passthrough=body["passthrough"])
     return jsonify(issued_machine_json(machine, token)), 201
 
 

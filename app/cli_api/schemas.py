@@ -2,7 +2,7 @@
 import json
 
 from flask import request
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from app.services.errors import InvalidInput
 from app.services.machines import MAX_NAME_LENGTH
@@ -26,6 +26,16 @@ class MachineCreateSchema(Schema):
                          validate=validate.Length(min=1, max=MAX_NAME_LENGTH))
     hostname = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
     passthrough = StrictBoolean(load_default=False)
+
+    @post_load
+    def _default_name(self, data, **_kwargs):
+        # An explicit name is checked by the service; a hostname is only a default, so it is cut to fit.
+        hostname = (data.pop("hostname") or "").strip()[:MAX_NAME_LENGTH]
+        if data["name"] is None:
+            if not hostname:
+                raise ValidationError({"name": ["Give a name or a hostname."]})
+            data["name"] = hostname
+        return data
 
 
 def _summary(messages):

@@ -2,8 +2,6 @@
 import os
 import stat
 
-from tests.ccas.conftest import CCAS  # noqa: F401  (documents which entry point runs)
-
 
 def mode(path):
     return stat.S_IMODE(os.stat(path).st_mode)

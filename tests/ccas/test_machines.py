@@ -50,12 +50,11 @@ def test_list_shows_machines_with_usage_and_marks_this_computers(logged_in, ada,
     lines = logged_in.ok("machine", "list").stdout.splitlines()
 
     assert lines[0].split() == ["ID", "NAME", "MODE", "STATUS", "REQUESTS", "TOKENS", "COST", "LAST", "SEEN"]
-    rows = {line.split()[1] if line.startswith("*") else line.split()[0]: line for line in lines[1:3]}
-    assert rows[str(laptop.id)].startswith("*")
-    assert rows[str(laptop.id)].split()[1:9] == [str(laptop.id), "laptop", "pooled", "active", "2", "1,235",
-                                                 "$1.23", rows[str(laptop.id)].split()[8]]
-    assert "UTC" in rows[str(laptop.id)]
-    assert rows[str(desktop.id)].split() == [str(desktop.id), "desktop", "pooled", "active", "0", "0", "$0.00", "-"]
+    laptop_row = next(line.split() for line in lines if line.startswith("*"))
+    desktop_row = next(line.split() for line in lines[1:] if line.split()[0] == str(desktop.id))
+    assert laptop_row[:8] == ["*", str(laptop.id), "laptop", "pooled", "active", "2", "1,235", "$1.23"]
+    assert laptop_row[-1] == "UTC"  # last seen, from the ledger
+    assert desktop_row == [str(desktop.id), "desktop", "pooled", "active", "0", "0", "$0.00", "-"]
     assert "someone-elses" not in "\n".join(lines)
     assert "* = this computer's machine" in lines[-1]
 
