@@ -28,11 +28,16 @@ def test_imports_only_the_standard_library_requests_and_itself():
     assert foreign == set()
 
 
-def test_running_it_never_loads_flask():
-    code = "import sys, ccas.cli; sys.argv=['ccas','--version']\ntry: ccas.cli.main()\nfinally: " \
-           "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask','werkzeug','app','sqlalchemy')))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+def test_running_it_never_loads_flask_and_commands_without_network_skip_requests(ccas):
+    ccas.config_dir.mkdir(parents=True)
+    ccas.config_file.write_text('{"url": "http://h", "key": "ccas_k", "machine": '
+                                '{"id": 1, "name": "m", "passthrough": false, "token": "cct_t", "base_url": "http://h/a"}}')
+    code = ("import sys, ccas.cli\nccas.cli.main(['env'])\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'flask', 'werkzeug', 'app', 'requests'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            env={"XDG_CONFIG_HOME": str(ccas.config_home), "HOME": str(ccas.home)})
+    assert result.stdout.splitlines() == ["export ANTHROPIC_BASE_URL='http://h/a'",
+                                          "export ANTHROPIC_AUTH_TOKEN='cct_t'", "[]"]
 
 
 def test_the_console_script_is_installed_from_its_own_pyproject():

@@ -9,7 +9,6 @@ import socket
 import sys
 
 from ccas import config
-from ccas.api import Client, normalize_url
 from ccas.errors import NotConfigured, UsageError
 from ccas.shells import machine_environment, render_environment, render_environment_json
 from ccas.tables import (format_count, format_percent, format_table, format_time, format_until,
@@ -35,8 +34,14 @@ def _saved_config_if_any():
         return None
 
 
+def _api():
+    # Imported on first use: `requests` costs more start-up time than `ccas env` needs in a shell rc file.
+    from ccas import api
+    return api
+
+
 def _client(cfg):
-    return Client(cfg["url"], cfg["key"])
+    return _api().Client(cfg["url"], cfg["key"])
 
 
 def _read_key(value):
@@ -67,9 +72,9 @@ def _mode(passthrough):
 
 def login(args):
     """Verify the key against the server, then save URL, key and user."""
-    url = normalize_url(args.url)
+    url = _api().normalize_url(args.url)
     key = _read_key(args.key)
-    me = Client(url, key).get("/me")
+    me = _api().Client(url, key).get("/me")
     user = me.get("user") or {}
     previous = _saved_config_if_any()
     cfg = {"url": url, "key": key, "user": {"id": user.get("id"), "email": user.get("email")}}
