@@ -1,4 +1,4 @@
-"""Errors of the CLI API, in the {"error": {"code", "message", "fields"?}} shape."""
+"""Errors of the CLI API, in the {"error": {"code", "message", "fields"?}} shape, and its body-size limit (413)."""
 from flask import request
 from werkzeug.exceptions import HTTPException
 
