@@ -50,6 +50,7 @@ def create_app(config_object=None):
 
 def _register_blueprints(app):
     from app import dashboard, health
+    from app.cli_api import bp as cli_api_bp
     from app.dashboard import bp as dashboard_bp
     from app.openai_api import bp as openai_bp
     from app.proxy import bp as proxy_bp
@@ -63,3 +64,4 @@ def _register_blueprints(app):
     app.register_blueprint(dashboard_bp)
     dashboard.init_app(app)
     app.register_blueprint(skills_bp)
+    app.register_blueprint(cli_api_bp)

@@ -1,0 +1,33 @@
+"""The CLI API's one way in: `Authorization: Bearer ccas_...`, the caller set on `g.cli_user`."""
+import functools
+
+from flask import g, request
+
+from app.services.account_keys import user_for_account_key
+from app.services.errors import Unauthenticated
+
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="ccas"'}
+
+
+def _bearer_token():
+    scheme, _, token = (request.headers.get("Authorization") or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def require_account_key(view):
+    """Let the view run only for a live account key; 401 otherwise (a rotated key at once)."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        token = _bearer_token()
+        if token is None:
+            raise Unauthenticated("missing account key: send 'Authorization: Bearer ccas_...'",
+                                  headers=CHALLENGE)
+        user = user_for_account_key(token)
+        if user is None:
+            raise Unauthenticated("invalid account key (it may have been rotated); "
+                                  "copy the current one from the dashboard", headers=CHALLENGE)
+        g.cli_user = user
+        return view(*args, **kwargs)
+    return wrapper

@@ -1,0 +1,68 @@
+"""Request bodies of the CLI API: JSON objects validated with marshmallow."""
+import json
+
+from flask import request
+from marshmallow import Schema, ValidationError, fields, post_load, validate
+
+from app.services.errors import InvalidInput
+from app.services.machines import MAX_NAME_LENGTH
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false only: marshmallow's Boolean would also take "yes", 1 or "0"."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class MachineCreateSchema(Schema):
+    """POST /machines: a name (or the caller's hostname as the default) and the passthrough flag."""
+
+    name = fields.String(load_default=None, allow_none=True,
+                         validate=validate.Length(min=1, max=MAX_NAME_LENGTH))
+    hostname = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
+    passthrough = StrictBoolean(load_default=False)
+
+    @post_load
+    def _default_name(self, data, **_kwargs):
+        # An explicit name is checked by the service; a hostname is only a default, so it is cut to fit.
+        hostname = (data.pop("hostname") or "").strip()[:MAX_NAME_LENGTH]
+        if data["name"] is None:
+            if not hostname:
+                raise ValidationError({"name": ["Give a name or a hostname."]})
+            data["name"] = hostname
+        return data
+
+
+def _summary(messages):
+    parts = []
+    for name, problems in messages.items():
+        text = " ".join(problems) if isinstance(problems, list) else json.dumps(problems)
+        parts.append(f"{name}: {text}")
+    return "invalid request body: " + "; ".join(parts)
+
+
+def load_body(schema):
+    """The request's JSON object validated by `schema`; an empty body counts as {}.
+
+    Malformed JSON, a non-object, unknown fields and wrong types are InvalidInput (400) with
+    a message per field.
+    """
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        data = {}
+    else:
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise InvalidInput("request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("request body must be a JSON object")
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise InvalidInput(_summary(exc.messages), fields=exc.messages) from None

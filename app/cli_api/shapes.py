@@ -1,0 +1,68 @@
+"""JSON shapes of the CLI API's objects, and the proxy base URL of a machine."""
+from flask import url_for
+
+from app.cli_api import bp
+from app.services.machine_usage import EMPTY, machine_last_seen
+from app.services.money import format_micro
+from app.services.usage_cache import iso
+
+# A build-only rule: it never matches a request (the proxy blueprint serves those paths) but lets
+# url_for() build the proxy's base URL from the request's own root, so it is right under the /ai
+# mirror (SCRIPT_NAME) and behind trusted reverse proxies (ProxyFix) alike.
+@bp.record_once
+def _add_build_only_rules(state):
+    state.app.add_url_rule("/anthropic/<proxy_token>", endpoint="cli_api.proxy_base_url", build_only=True)
+    state.app.add_url_rule("/usage", endpoint="cli_api.usage_api_url", build_only=True)
+
+
+def proxy_base_url(token):
+    """`<base>/anthropic/<token>`: what ANTHROPIC_BASE_URL must be for a machine."""
+    return url_for("cli_api.proxy_base_url", proxy_token=token, _external=True)
+
+
+def usage_api_url():
+    """Where the usage API (`Authorization: Bearer usg_...`) is served."""
+    return url_for("cli_api.usage_api_url", _external=True)
+
+
+def user_json(user):
+    """Who the account key belongs to."""
+    return {"id": user.id, "email": user.email, "is_admin": bool(user.is_admin)}
+
+
+def usage_json(usage):
+    """A machine's totals over the rolling window."""
+    return {
+        "requests": usage.requests,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+        "cache_read_input_tokens": usage.cache_read_input_tokens,
+        "total_tokens": usage.total_tokens,
+        "cost_micro_usd": usage.cost_micro_usd,
+        "cost_usd": format_micro(usage.cost_micro_usd),
+        "last_request_at": iso(usage.last_request_at),
+    }
+
+
+def machine_json(machine, usage=None):
+    """A machine without its secret; with its usage when given."""
+    body = {
+        "id": machine.id,
+        "name": machine.name,
+        "passthrough": bool(machine.passthrough),
+        "status": "revoked" if machine.is_revoked else "active",
+        "token_prefix": machine.token_prefix,
+        "created_at": iso(machine.created_at),
+        "token_rotated_at": iso(machine.token_rotated_at),
+        "revoked_at": iso(machine.revoked_at),
+        "last_seen_at": iso(machine_last_seen(machine, usage or EMPTY)),
+    }
+    if usage is not None:
+        body["usage"] = usage_json(usage)
+    return body
+
+
+def issued_machine_json(machine, token):
+    """A machine with the proxy token just minted for it (shown this once) and its base URL."""
+    return {"machine": machine_json(machine), "token": token, "base_url": proxy_base_url(token)}
