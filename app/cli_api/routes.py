@@ -6,9 +6,10 @@ from app.cli_api.auth import require_account_key
 from app.cli_api.schemas import MachineCreateSchema, load_body
 from app.cli_api.shapes import issued_machine_json, machine_json, usage_api_url, user_json
 from app.models.base import utcnow
-from app.services import machines, pool, usage_tokens
-from app.services.machine_usage import EMPTY, WINDOW, machine_usage, window_start
-from app.services.usage_cache import account_snapshot, iso, pool_snapshot
+from app.services import machines, reports, usage_tokens
+from app.services.spend import WINDOW, window_start
+from app.services.usage_cache import iso
+from app.services.usage_reports import activate_account_for, read_pool_usage
 
 # Ids beyond a 32-bit integer are nobody's: 404 without reaching the database.
 ID = "int(max=2147483647)"
@@ -35,9 +36,8 @@ def create_machine():
 def list_machines():
     """The caller's machines, newest first, each with its usage over the rolling 30 days."""
     now = utcnow()
-    usage = machine_usage(g.cli_user, now)
     return jsonify(
-        machines=[machine_json(m, usage.get(m.id, EMPTY)) for m in machines.list_machines(g.cli_user)],
+        machines=[machine_json(usage.machine, usage) for usage in reports.machine_usage(g.cli_user, now)],
         usage_window={"days": WINDOW.days, "start": iso(window_start(now)), "end": iso(now)})
 
 
@@ -46,7 +46,7 @@ def list_machines():
 def get_machine(machine_id):
     """One of the caller's machines with its usage."""
     machine = machines.get_machine(g.cli_user, machine_id)
-    return jsonify(machine=machine_json(machine, machine_usage(g.cli_user, utcnow()).get(machine.id, EMPTY)))
+    return jsonify(machine=machine_json(machine, reports.usage_of_machine(machine, utcnow())))
 
 
 @bp.post(f"/machines/<{ID}:machine_id>/rotate")
@@ -90,13 +90,12 @@ def rotate_usage_token():
 @require_account_key
 def pooled_usage():
     """The pool's cached usage, exactly the snapshot the usage API serves."""
-    return jsonify(pool_snapshot(pool.list_pooled_accounts()))
+    return jsonify(read_pool_usage())
 
 
 @bp.post(f"/usage/accounts/<{ID}:account_id>/activate")
 @require_account_key
 def activate_account(account_id):
     """Make a pooled account the globally active one, recorded with the caller as actor."""
-    was_active = pool.get_pooled_account(account_id).is_active
-    account = pool.activate_pooled_account(account_id, actor_user_id=g.cli_user.id, via="cli_api")
-    return jsonify(account=account_snapshot(account), changed=not was_active)
+    return jsonify(activate_account_for(g.cli_user, account_id, via="cli_api",
+                                        reason="activated with the ccas CLI"))

@@ -2,7 +2,6 @@
 from flask import url_for
 
 from app.cli_api import bp
-from app.services.machine_usage import EMPTY, machine_last_seen
 from app.services.money import format_micro
 from app.services.usage_cache import iso
 
@@ -31,14 +30,17 @@ def user_json(user):
 
 
 def usage_json(usage):
-    """A machine's totals over the rolling window."""
+    """A machine's totals over the rolling window (a reports.MachineUsage)."""
+    tokens = usage.tokens
     return {
         "requests": usage.requests,
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
-        "cache_read_input_tokens": usage.cache_read_input_tokens,
-        "total_tokens": usage.total_tokens,
+        "input_tokens": tokens["input"],
+        "output_tokens": tokens["output"],
+        "cache_creation_input_tokens": tokens["cache_creation"],
+        "cache_creation_5m_tokens": tokens["cache_creation_5m"],
+        "cache_creation_1h_tokens": tokens["cache_creation_1h"],
+        "cache_read_input_tokens": tokens["cache_read"],
+        "total_tokens": tokens["input"] + tokens["output"] + tokens["cache_creation"] + tokens["cache_read"],
         "cost_micro_usd": usage.cost_micro_usd,
         "cost_usd": format_micro(usage.cost_micro_usd),
         "last_request_at": iso(usage.last_request_at),
@@ -56,7 +58,7 @@ def machine_json(machine, usage=None):
         "created_at": iso(machine.created_at),
         "token_rotated_at": iso(machine.token_rotated_at),
         "revoked_at": iso(machine.revoked_at),
-        "last_seen_at": iso(machine_last_seen(machine, usage or EMPTY)),
+        "last_seen_at": iso(usage.last_seen_at if usage is not None else machine.last_seen_at),
     }
     if usage is not None:
         body["usage"] = usage_json(usage)

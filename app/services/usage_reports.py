@@ -47,13 +47,12 @@ def read_account_usage(account_id):
     return account_snapshot(pool.get_pooled_account(account_id))
 
 
-def activate_account_for(user, account_id):
-    """Make an account the active one on behalf of a usage-token holder; the new state, audited.
+def activate_account_for(user, account_id, *, via=VIA_USAGE_API, reason="activated through the usage API"):
+    """Make an account the active one on behalf of `user`; the new state, audited with `via`.
 
     Activating the account that is already active changes nothing (no audit row, same version).
     """
-    switch = pool.switch_active_account(account_id, actor_user_id=user.id, via=VIA_USAGE_API,
-                                        reason="activated through the usage API")
+    switch = pool.switch_active_account(account_id, actor_user_id=user.id, via=via, reason=reason)
     payload = read_pool_usage()
     entry = next((a for a in payload["accounts"] if a["id"] == int(account_id)), None)
     if entry is None:  # removed by someone else in the meantime

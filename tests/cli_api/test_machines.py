@@ -132,7 +132,8 @@ def test_list_shows_only_the_callers_machines_newest_first_with_30_day_usage(as_
     by_name = {m["name"]: m for m in body["machines"]}
     assert by_name["old"]["usage"] == {
         "requests": 2, "input_tokens": 101, "output_tokens": 50, "cache_creation_input_tokens": 10,
-        "cache_read_input_tokens": 1000, "total_tokens": 1161, "cost_micro_usd": 2_345_680,
+        "cache_creation_5m_tokens": 0, "cache_creation_1h_tokens": 0, "cache_read_input_tokens": 1000,
+        "total_tokens": 1161, "cost_micro_usd": 2_345_680,
         "cost_usd": "2.34568", "last_request_at": by_name["old"]["last_seen_at"]}
     assert by_name["old"]["last_seen_at"] is not None
     assert by_name["new"]["usage"]["requests"] == 0 and by_name["new"]["last_seen_at"] is None
