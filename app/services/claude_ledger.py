@@ -1,0 +1,75 @@
+"""The Claude request ledger, written in two phases with plain Core statements.
+
+At admission a row is inserted with outcome `in_progress` and committed before upstream is
+called (in a write transaction: on SQLite a transaction that has already read cannot
+wait for the write lock), so a worker killed mid-request leaves a row behind for a sweeper. When the request
+ends (in the relay body's `finally`) the same row is updated once with the outcome, tokens,
+timings and cost. Requests the proxy refuses after authenticating the machine get one
+finished row with outcome `rejected`.
+"""
+from sqlalchemy import insert, update
+
+from app.models import ClaudeRequest, Machine
+from app.models.base import utcnow
+from app.services.claude_metering import OUTCOME_IN_PROGRESS, OUTCOME_REJECTED
+from app.services.db import write_transaction
+
+_LEDGER = ClaudeRequest.__table__
+_MACHINES = Machine.__table__
+
+
+def _clip(value, length):
+    return value[:length] if isinstance(value, str) else value
+
+
+def _row(call, *, pooled_account_id, model, stream, started_at):
+    return {
+        "request_id": call.request_id, "user_id": call.machine.user_id, "machine_id": call.machine.id,
+        "pooled_account_id": pooled_account_id, "passthrough": call.machine.passthrough,
+        "method": call.method[:10], "path": _clip(call.path, 512), "model": _clip(model, 128),
+        "stream": bool(stream), "started_at": started_at,
+    }
+
+
+def _touch_machine(connection, call, now):
+    if call.touch_machine:
+        connection.execute(update(_MACHINES).where(_MACHINES.c.id == call.machine.id).values(last_seen_at=now))
+
+
+def admit_claude_request(call, *, pooled_account_id, model, stream):
+    """Insert the in_progress row (and the machine's last-seen time when due) and commit."""
+    now = utcnow()
+    with write_transaction() as session:
+        connection = session.connection()
+        connection.execute(insert(_LEDGER).values(
+            **_row(call, pooled_account_id=pooled_account_id, model=model, stream=stream, started_at=now),
+            outcome=OUTCOME_IN_PROGRESS))
+        _touch_machine(connection, call, now)
+    return now
+
+
+def record_rejected_request(call, *, status, error_type, model=None, stream=False, pooled_account_id=None):
+    """One finished row for a request the proxy refused itself (400/413/503 ...)."""
+    now = utcnow()
+    with write_transaction() as session:
+        connection = session.connection()
+        connection.execute(insert(_LEDGER).values(
+            **_row(call, pooled_account_id=pooled_account_id, model=model, stream=stream, started_at=now),
+            outcome=OUTCOME_REJECTED, status_code=status, error_type=_clip(error_type, 64),
+            finished_at=now, duration_ms=call.elapsed_ms()))
+        _touch_machine(connection, call, now)
+
+
+def finish_claude_request(engine, request_id, *, outcome, status_code, model, stream, usage, error_type,
+                          upstream_request_id, ttfb_ms, duration_ms, cost_micro_usd):
+    """Finalise an admitted row; runs outside any request, on its own short transaction."""
+    values = {
+        "outcome": outcome, "status_code": status_code, "stream": bool(stream),
+        "error_type": _clip(error_type, 64), "upstream_request_id": _clip(upstream_request_id, 128),
+        "ttfb_ms": ttfb_ms, "duration_ms": duration_ms, "cost_micro_usd": cost_micro_usd,
+        "finished_at": utcnow(), **usage.as_dict(),
+    }
+    if model:
+        values["model"] = _clip(model, 128)
+    with engine.begin() as connection:
+        connection.execute(update(_LEDGER).where(_LEDGER.c.request_id == request_id).values(**values))
