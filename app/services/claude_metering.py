@@ -88,9 +88,7 @@ class ClaudeMeter:
                 self._unreadable = True
                 return
         if self._splitter is not None:
-            for name, block in self._splitter.feed(chunk):
-                if name in _INTERESTING_EVENTS:
-                    self._on_event(event_data(block))
+            self._on_events(self._splitter.feed(chunk))
         else:
             self._size += len(chunk)
             if self._size > MAX_METERED_JSON_BYTES:
@@ -98,6 +96,11 @@ class ClaudeMeter:
                 self._parts = []
             else:
                 self._parts.append(chunk)
+
+    def _on_events(self, events):
+        for name, block in events:
+            if name in _INTERESTING_EVENTS:
+                self._on_event(event_data(block))
 
     @property
     def at_event_boundary(self):
@@ -126,7 +129,9 @@ class ClaudeMeter:
             self.error_type = "error"
 
     def finish(self):
-        """Parse a collected JSON body: usage and model of a message, or an error's type."""
+        """End of body: the last held-back event, or the collected JSON body (usage, model, error)."""
+        if self._splitter is not None and not self._unreadable:
+            self._on_events(self._splitter.flush())
         if not self._json or not self._parts:
             return
         body = b"".join(self._parts)

@@ -32,6 +32,15 @@ class SSEEventSplitter:
             buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + held
         else:
             buffer = self._buffer + chunk
+        return self._split(buffer)
+
+    def flush(self):
+        """At the end of the stream: the event a held-back final CR completes, if any."""
+        if not self._buffer.endswith(b"\r"):
+            return []
+        return self._split(self._buffer[:-1] + b"\n")
+
+    def _split(self, buffer):
         if b"\n\n" not in buffer:
             self._buffer = buffer
             return []

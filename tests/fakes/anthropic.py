@@ -15,7 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-MODEL = "claude-sonnet-4-5-20250929"
+MODEL = "claude-sonnet-5"
 
 
 class Captured:
@@ -227,8 +227,8 @@ def _default_reply(captured):
     if captured.method == "POST" and captured.path == "/v1/messages/count_tokens":
         return JsonReply(200, {"input_tokens": 42})
     if captured.method == "GET" and captured.path == "/v1/models":
-        return JsonReply(200, {"data": [{"type": "model", "id": MODEL, "display_name": "Claude Sonnet 4.5",
-                                         "created_at": "2025-09-29T00:00:00Z"}],
+        return JsonReply(200, {"data": [{"type": "model", "id": MODEL, "display_name": "Claude Sonnet 5",
+                                         "created_at": "2026-06-30T00:00:00Z"}],
                                "has_more": False, "first_id": MODEL, "last_id": MODEL})
     return JsonReply(404, error_body("not_found_error", f"no route {captured.method} {captured.path}"))
 

@@ -1,5 +1,6 @@
 """Fixtures for the Anthropic proxy: the fake upstream, a machine with a pooled account."""
 import pytest
+from flask.testing import FlaskClient
 
 from app.services.relay import reset_proxy_caches
 from tests.fakes.anthropic import FakeAnthropic
@@ -16,6 +17,19 @@ def fresh_proxy_state(app):
     yield
     reset_proxy_caches()
     app.config.update(saved)
+
+
+class BufferedClient(FlaskClient):
+    """A test client that reads every body to its end and closes it, as a WSGI server does."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    return BufferedClient(app, app.response_class, use_cookies=True)
 
 
 @pytest.fixture

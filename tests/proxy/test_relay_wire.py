@@ -178,6 +178,5 @@ def test_a_body_without_content_type_gets_none_added(client, fake, machine):
     response = client.delete(f"/anthropic/{machine.token}/v1/files/file_1")
     assert response.status_code == 204
     assert "Content-Type" not in response.headers
-    response.close()  # what a WSGI server does after a response without a body
     [row] = ledger_rows()
     assert (row.outcome, row.status_code) == ("ok", 204)
