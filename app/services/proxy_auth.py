@@ -8,7 +8,7 @@ process, inside the admission transaction, never as a write of its own per reque
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.extensions import db
 from app.models import Machine
@@ -18,7 +18,8 @@ from app.services.secrets import PROXY_TOKEN, digest_secret, has_prefix
 LAST_SEEN_WRITE_SECONDS = 60
 
 _MACHINES = Machine.__table__
-_LOOKUP = select(_MACHINES.c.id, _MACHINES.c.user_id, _MACHINES.c.passthrough)
+_LOOKUP = select(_MACHINES.c.id, _MACHINES.c.user_id, _MACHINES.c.passthrough).where(
+    _MACHINES.c.token_digest == bindparam("digest"))
 # machine id -> monotonic time its last-seen time was last written by this process
 _last_seen_written = {}
 
@@ -56,8 +57,9 @@ def authenticate_proxy_call(url_token, presented=()):
             raise Unauthenticated("The proxy token in the request headers does not match the one in the URL.")
     if not is_proxy_token(url_token):
         raise Unauthenticated("Invalid proxy token.")
-    # One indexed lookup of three columns: no ORM object on the hot path.
-    row = db.session.execute(_LOOKUP.where(_MACHINES.c.token_digest == digest_secret(url_token))).first()
+    # One indexed lookup of three columns on a connection of its own: no ORM Session on the hot path.
+    with db.engine.connect() as connection:
+        row = connection.execute(_LOOKUP, {"digest": digest_secret(url_token)}).first()
     if row is None:
         raise Unauthenticated("Invalid proxy token: it is unknown, was rotated, or its machine was revoked.")
     return ProxyMachine(row.id, row.user_id, bool(row.passthrough))

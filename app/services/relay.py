@@ -130,15 +130,16 @@ def relay_call(call, read_body):
     `read_body(limit)` returns the request body, or None when it is longer than `limit`.
     """
     config = current_app.config
+    engine = db.engine
     model = None
     try:
         body, model, stream, creds, headers = _prepare(call, read_body, config)
     except ServiceError as exc:
-        record_rejected_request(call, status=exc.status, error_type=exc.code, model=model)
+        record_rejected_request(engine, call, status=exc.status, error_type=exc.code, model=model)
         raise
     account_id = creds.account_id if creds else None
-    admit_claude_request(call, pooled_account_id=account_id, model=model, stream=stream)
-    context = RelayContext(app=current_app._get_current_object(), engine=db.engine, call=call,
+    admit_claude_request(engine, call, pooled_account_id=account_id, model=model, stream=stream)
+    context = RelayContext(app=current_app._get_current_object(), engine=engine, call=call,
                            model=model, stream=stream, pooled_account_id=account_id,
                            failover=bool(config["POOL_AUTO_FAILOVER"]),
                            count_tokens=call.path == COUNT_TOKENS_PATH)

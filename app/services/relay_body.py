@@ -142,6 +142,8 @@ class RelayBody:
 
     def _feed_pool(self, ctx, headers):
         limits = rate_limit_headers(headers.items())
+        if not limits and self._status != 429:
+            return
         try:
             with ctx.app.app_context():
                 note_rate_limit_headers(ctx.app, ctx.pooled_account_id, limits, urgent=self._status == 429)

@@ -11,9 +11,8 @@ _UPSTREAM_SETTINGS = ("ANTHROPIC_BASE_URL", "ANTHROPIC_OAUTH_TOKEN_URL", "UPSTRE
 
 @pytest.fixture(autouse=True)
 def fresh_proxy_state(app):
-    """In-process caches start empty, and settings a test changes are restored afterwards."""
+    """Settings a test changes are restored, and nothing it cached (or scheduled) outlives it."""
     saved = {name: app.config[name] for name in _UPSTREAM_SETTINGS}
-    reset_proxy_caches()
     yield
     reset_proxy_caches()
     app.config.update(saved)
