@@ -16,10 +16,12 @@ from urllib.parse import quote
 from flask import current_app
 
 from app.extensions import db
+from app.models.pool import KIND_API_KEY, KIND_OAUTH
 from app.services import pool_runtime
 from app.services.claude_ledger import admit_claude_request, record_rejected_request
 from app.services.errors import InvalidInput, PayloadTooLarge, ServiceError, ServiceUnavailable, Unauthenticated
-from app.services.proxy_auth import bearer_value, is_proxy_token
+from app.services.pool_feedback import forget_rate_limit_state
+from app.services.proxy_auth import bearer_value, forget_last_seen, is_proxy_token
 from app.services.proxy_headers import (client_response_headers, inject_api_key, inject_oauth_token,
                                         upstream_request_headers)
 from app.services.relay_body import RelayBody, RelayContext
@@ -95,7 +97,7 @@ def _passthrough_headers(call):
 
 def _pooled_headers(call, creds):
     headers = upstream_request_headers(call.headers)
-    if creds.kind == "api_key":
+    if creds.kind == KIND_API_KEY:
         return inject_api_key(headers, creds.secret)
     return inject_oauth_token(headers, creds.secret)
 
@@ -142,13 +144,13 @@ def relay_call(call, read_body):
     context = RelayContext(app=current_app._get_current_object(), engine=engine, call=call,
                            model=model, stream=stream, pooled_account_id=account_id,
                            failover=bool(config["POOL_AUTO_FAILOVER"]),
-                           count_tokens=call.path == COUNT_TOKENS_PATH)
+                           messages=call.path == MESSAGES_PATH, count_tokens=call.path == COUNT_TOKENS_PATH)
     url = _upstream_url(config["ANTHROPIC_BASE_URL"], call.path, call.query)
     timeouts = {"connect_timeout": config["UPSTREAM_CONNECT_TIMEOUT"], "read_timeout": config["UPSTREAM_READ_TIMEOUT"]}
     try:
         response = send_upstream(call.method, url, headers, body, **timeouts)
         prefetched = b""
-        if response.status_code == 401 and creds is not None:
+        if response.status_code == 401 and creds is not None and creds.kind == KIND_OAUTH:
             response, prefetched = _retry_after_refresh(response, creds, call, url, body, **timeouts)
     except ServiceError as exc:
         RelayBody.failed_before_response(context, exc)
@@ -175,11 +177,8 @@ def _retry_after_refresh(response, creds, call, url, body, **timeouts):
     return send_upstream(call.method, url, headers, body, **timeouts), b""
 
 
-
 def reset_proxy_caches():
     """Forget every in-process cache of the proxy (tests; a fresh process starts empty)."""
-    from app.services.pool_feedback import forget_rate_limit_state
-    from app.services.proxy_auth import forget_last_seen
     pool_runtime.forget_cached_credentials()
     forget_last_seen()
     forget_rate_limit_state()

@@ -42,6 +42,7 @@ class RelayContext:
     stream: bool
     pooled_account_id: Optional[int]
     failover: bool
+    messages: bool
     count_tokens: bool
     headers_at: Optional[float] = None
 
@@ -60,9 +61,8 @@ class RelayBody:
         self._prefetched = prefetched
         self._status = response.status_code
         headers = response.headers
-        # Messages bodies are parsed for usage; other successful bodies (model lists, batches) are not.
-        read_json = self._status >= 400 or (context.call.path.startswith("/v1/messages")
-                                            and not context.count_tokens)
+        # Message bodies are parsed for usage, errors for their type; other bodies (lists, batches) are not.
+        read_json = self._status >= 400 or context.messages
         self._meter = ClaudeMeter(context.model, content_type=(headers.get("content-type") or "").lower(),
                                   content_encoding=headers.get("content-encoding") or "", read_body=read_json)
         self._inject_errors = event_stream and "content-length" not in headers

@@ -233,6 +233,11 @@ def _default_reply(captured):
     return JsonReply(404, error_body("not_found_error", f"no route {captured.method} {captured.path}"))
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # many streams may connect at once
+
+
 class FakeAnthropic:
     """The fake server. `route(method, path, reply)` overrides a path (reply may be a callable
     taking the Captured request); `queue(method, path, *replies)` answers the next requests in
@@ -273,8 +278,7 @@ class FakeAnthropic:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = handle_one
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
@@ -339,7 +343,9 @@ class FakeAnthropic:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and not self.stopping.is_set():
             try:
-                readable, _, _ = select.select([handler.connection], [], [], min(0.02, seconds))
+                # select returns as soon as the client closes; the cap only bounds noticing stop().
+                readable, _, _ = select.select([handler.connection], [], [],
+                                               max(0.0, min(0.2, deadline - time.monotonic())))
             except OSError:
                 return True
             if readable and self.client_gone(handler):

@@ -1,6 +1,5 @@
 """Pooled credentials: injection, OAuth refresh, the in-process cache, usage headers, failover."""
 import threading
-import time
 from datetime import timedelta, timezone
 
 import requests
@@ -131,14 +130,12 @@ def test_a_switch_of_the_active_account_reaches_the_proxy_within_two_seconds(cli
     other = factories.pooled_account(label="second", api_key="sk-ant-api03-second")
     client.post(f"/anthropic/{machine.token}/v1/messages", json=MESSAGE)
     pool.activate_pooled_account(other.id, via="test")
-    switched_at = time.monotonic()
 
     def uses_second():
         client.post(f"/anthropic/{machine.token}/v1/messages", json=MESSAGE)
         return fake.requests[-1].headers["x-api-key"] == "sk-ant-api03-second"
 
-    wait_for(uses_second, timeout=2.0, interval=0.1)
-    assert time.monotonic() - switched_at < 2.0
+    wait_for(uses_second, timeout=2.0, interval=0.1)  # issue 5: a switch reaches every instance within 2 s
     assert ledger_rows()[-1].pooled_account_id == other.id
 
 
