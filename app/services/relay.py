@@ -62,9 +62,12 @@ def _too_large(limit):
     return PayloadTooLarge(f"Request body exceeds the maximum size of {limit} bytes.", code="request_too_large")
 
 
-def inspect_request(method, path, body):
-    """(model, stream) of a Messages/count_tokens request; InvalidInput when its JSON is malformed."""
-    if method != "POST" or path not in _INSPECTED_PATHS:
+def inspect_request(method, path, body, *, content_encoding=""):
+    """(model, stream) of a Messages/count_tokens request; InvalidInput when its JSON is malformed.
+
+    A compressed body is forwarded as it came, uninspected.
+    """
+    if method != "POST" or path not in _INSPECTED_PATHS or content_encoding.strip().lower() not in ("", "identity"):
         return None, False
     try:
         payload = json.loads(body)
@@ -115,7 +118,8 @@ def _prepare(call, read_body, config):
     body = read_body(limit)
     if body is None:
         raise _too_large(limit)
-    model, stream = inspect_request(call.method, call.path, body)
+    encoding = ",".join(_headers_named(call.headers, "content-encoding"))
+    model, stream = inspect_request(call.method, call.path, body, content_encoding=encoding)
     if call.machine.passthrough:
         return body, model, stream, None, _passthrough_headers(call)
     creds = pool_runtime.active_credentials()

@@ -1,4 +1,7 @@
 """Errors the proxy produces itself, and upstream failures before and during a response."""
+import gzip
+import json
+
 import requests
 
 from tests.fakes.anthropic import MODEL, JsonReply, SseReply, message_body, message_events
@@ -71,6 +74,16 @@ def test_malformed_json_on_messages_is_a_400(client, fake, machine):
     assert "JSON object" in assert_anthropic_error(response, 400, "invalid_request_error")
     assert fake.requests == []
     assert [(r.outcome, r.status_code) for r in ledger_rows()] == [("rejected", 400)] * 3
+
+
+def test_a_compressed_body_is_forwarded_as_it_came(client, fake, machine):
+    packed = gzip.compress(json.dumps(MESSAGE).encode())
+    fake.route("POST", "/v1/messages", JsonReply(200, message_body()))
+    response = client.post(f"/anthropic/{machine.token}/v1/messages", data=packed,
+                           headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+    assert response.status_code == 200
+    [sent] = fake.requests
+    assert sent.body == packed and sent.headers["content-encoding"] == "gzip"
 
 
 def test_other_paths_forward_their_bodies_without_judging_them(client, fake, machine):
