@@ -255,3 +255,26 @@ def test_passthrough_without_a_credential_of_its_own_is_refused(client, fake, fa
     assert fake.requests == []
     assert [(r.outcome, r.status_code) for r in ledger_rows()] == [("rejected", 401)]
 
+
+
+def test_worker_processes_share_one_refresh(gunicorn_server, fake, factories):
+    machine = oauth_machine(factories, expires_in=timedelta(minutes=1))
+    fake.route("POST", "/v1/oauth/token", token_reply(access="sk-ant-oat01-fresh", delay=0.5))
+    server = gunicorn_server(ANTHROPIC_BASE_URL=fake.url, ANTHROPIC_OAUTH_TOKEN_URL=fake.url + "/v1/oauth/token",
+                             WEB_CONCURRENCY=2)
+    assert len(server.worker_pids()) == 2
+    statuses = []
+    barrier = threading.Barrier(8)
+
+    def call():
+        barrier.wait()
+        statuses.append(requests.post(proxy_url(server.url, machine.token), json=MESSAGE, timeout=20).status_code)
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert statuses == [200] * 8
+    assert len(fake.requests_to("/v1/oauth/token")) == 1
+    assert {r.headers["authorization"] for r in fake.requests_to("/v1/messages")} == {"Bearer sk-ant-oat01-fresh"}
