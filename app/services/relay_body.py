@@ -65,7 +65,8 @@ class RelayBody:
         read_json = self._status >= 400 or context.messages
         self._meter = ClaudeMeter(context.model, content_type=(headers.get("content-type") or "").lower(),
                                   content_encoding=headers.get("content-encoding") or "", read_body=read_json)
-        self._inject_errors = event_stream and "content-length" not in headers
+        # Our own closing event may only be added to a plain, open-ended stream.
+        self._inject_errors = event_stream and "content-length" not in headers and not headers.get("content-encoding")
         self._gen = None
         self._done = False
         self._first_byte_at = None
