@@ -12,6 +12,7 @@ from sqlalchemy import text
 import config as config_module
 from app import create_app
 from app.extensions import db
+from app.services.relay import reset_proxy_caches
 from tests.factories import Factories
 from tests.servers import LiveServer, start_gunicorn
 
@@ -69,9 +70,10 @@ def clean_database():
 
 @pytest.fixture(autouse=True)
 def app_context(app):
-    """Every test runs inside an app context on an empty database."""
+    """Every test runs inside an app context on an empty database (and empty in-process caches)."""
     with app.app_context():
         clean_database()
+        reset_proxy_caches()
         yield
         db.session.remove()
 

@@ -148,7 +148,7 @@ def test_pool_list_activate_remove(cli_runner, factories):
     result = run(cli_runner, "pool", "activate", str(second.id))
     assert result.exit_code == 0 and last_line(result) == str(second.id)
     assert pool.active_pooled_account().id == second.id
-    assert db.session.scalars(select(PoolSwitch)).all()[-1].via == "admin_cli"
+    assert db.session.scalars(select(PoolSwitch).order_by(PoolSwitch.id)).all()[-1].via == "admin_cli"
     result = run(cli_runner, "pool", "remove", str(second.id))
     assert result.exit_code == 0 and last_line(result) == str(second.id)
     assert pool.active_pooled_account().id == first.id

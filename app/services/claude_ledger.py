@@ -1,0 +1,86 @@
+"""The Claude request ledger, written in two phases with prebuilt Core statements.
+
+At admission a row is inserted with outcome `in_progress` and committed before upstream is
+called, so a worker killed mid-request leaves a row behind for a sweeper. When the request
+ends (in the relay body's `finally`) the same row is updated once with the outcome, tokens,
+timings and cost. Requests the proxy refuses after authenticating the machine get one
+finished row with outcome `rejected`.
+
+Each write is one short transaction on a pooled connection of its own (no ORM Session on
+the hot path), taking the write lock up front: on SQLite a transaction that has already
+read cannot wait for the lock. Statements are built once, so SQLAlchemy's compiled cache
+is hit without re-deriving cache keys per request.
+"""
+from contextlib import contextmanager
+
+from sqlalchemy import bindparam, insert, update
+
+from app.models import ClaudeRequest, Machine
+from app.models.base import utcnow
+from app.services.claude_metering import OUTCOME_IN_PROGRESS, OUTCOME_REJECTED
+from app.services.db import WRITE_LOCK_OPTION
+
+_LEDGER = ClaudeRequest.__table__
+_MACHINES = Machine.__table__
+_INSERT = insert(_LEDGER)
+_FINISH = update(_LEDGER).where(_LEDGER.c.request_id == bindparam("finished_request_id"))
+_TOUCH = update(_MACHINES).where(_MACHINES.c.id == bindparam("seen_machine_id")).values(
+    last_seen_at=bindparam("seen_at"))
+
+
+@contextmanager
+def _write(engine):
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE_LOCK_OPTION: True})
+        with connection.begin():
+            yield connection
+
+
+def _clip(value, length):
+    return value[:length] if isinstance(value, str) else value
+
+
+def _row(call, *, pooled_account_id, model, stream, started_at, outcome):
+    return {
+        "request_id": call.request_id, "user_id": call.machine.user_id, "machine_id": call.machine.id,
+        "pooled_account_id": pooled_account_id, "passthrough": call.machine.passthrough,
+        "method": call.method[:10], "path": _clip(call.path, 512), "model": _clip(model, 128),
+        "stream": bool(stream), "started_at": started_at, "outcome": outcome,
+    }
+
+
+def _insert(engine, call, row, now):
+    with _write(engine) as connection:
+        connection.execute(_INSERT, row)
+        if call.touch_machine:
+            connection.execute(_TOUCH, {"seen_machine_id": call.machine.id, "seen_at": now})
+
+
+def admit_claude_request(engine, call, *, pooled_account_id, model, stream):
+    """Insert the in_progress row (and the machine's last-seen time when due) and commit."""
+    now = utcnow()
+    _insert(engine, call, _row(call, pooled_account_id=pooled_account_id, model=model, stream=stream,
+                               started_at=now, outcome=OUTCOME_IN_PROGRESS), now)
+    return now
+
+
+def record_rejected_request(engine, call, *, status, error_type, model=None, stream=False, pooled_account_id=None):
+    """One finished row for a request the proxy refused itself (400/401/413/503 ...)."""
+    now = utcnow()
+    row = _row(call, pooled_account_id=pooled_account_id, model=model, stream=stream, started_at=now,
+               outcome=OUTCOME_REJECTED)
+    row.update(status_code=status, error_type=_clip(error_type, 64), finished_at=now, duration_ms=call.elapsed_ms())
+    _insert(engine, call, row, now)
+
+
+def finish_claude_request(engine, request_id, *, outcome, status_code, model, stream, usage, error_type,
+                          upstream_request_id, ttfb_ms, duration_ms, cost_micro_usd):
+    """Finalise an admitted row; runs outside any request, on its own short transaction."""
+    values = {
+        "finished_request_id": request_id, "outcome": outcome, "status_code": status_code, "stream": bool(stream),
+        "error_type": _clip(error_type, 64), "upstream_request_id": _clip(upstream_request_id, 128),
+        "ttfb_ms": ttfb_ms, "duration_ms": duration_ms, "cost_micro_usd": cost_micro_usd,
+        "finished_at": utcnow(), "model": _clip(model, 128), **usage.as_dict(),
+    }
+    with _write(engine) as connection:
+        connection.execute(_FINISH, values)
