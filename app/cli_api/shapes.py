@@ -1,27 +1,21 @@
 """JSON shapes of the CLI API's objects, and the proxy base URL of a machine."""
 from flask import url_for
 
-from app.cli_api import bp
 from app.services.money import format_micro
 from app.services.usage_cache import iso
 
-# A build-only rule: it never matches a request (the proxy blueprint serves those paths) but lets
-# url_for() build the proxy's base URL from the request's own root, so it is right under the /ai
-# mirror (SCRIPT_NAME) and behind trusted reverse proxies (ProxyFix) alike.
-@bp.record_once
-def _add_build_only_rules(state):
-    state.app.add_url_rule("/anthropic/<proxy_token>", endpoint="cli_api.proxy_base_url", build_only=True)
-    state.app.add_url_rule("/usage", endpoint="cli_api.usage_api_url", build_only=True)
-
-
 def proxy_base_url(token):
-    """`<base>/anthropic/<token>`: what ANTHROPIC_BASE_URL must be for a machine."""
-    return url_for("cli_api.proxy_base_url", proxy_token=token, _external=True)
+    """`<base>/anthropic/<token>`: what ANTHROPIC_BASE_URL must be for a machine.
+
+    Built from the request's own root, so it is right under the /ai mirror and behind
+    trusted reverse proxies; no trailing slash, since clients append `/v1/messages`.
+    """
+    return url_for("proxy.forward", token=token, subpath="", _external=True).rstrip("/")
 
 
 def usage_api_url():
     """Where the usage API (`Authorization: Bearer usg_...`) is served."""
-    return url_for("cli_api.usage_api_url", _external=True)
+    return url_for("usage_api.pool_usage", _external=True)
 
 
 def user_json(user):
