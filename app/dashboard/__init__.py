@@ -8,7 +8,7 @@ live beside this module; nothing is built or fetched from elsewhere.
 from flask import Blueprint, redirect, url_for
 
 from app.dashboard import admin_api, admin_pages, api, errors, filters, pages, security, session
-from app.dashboard import pages_credentials  # noqa: F401  (adds its routes to pages.bp)
+from app.dashboard import pages_credentials, pages_skills  # noqa: F401  (add their routes to pages.bp)
 from app.extensions import csrf
 
 bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",

@@ -1,4 +1,4 @@
-"""Admin-only JSON routes: the pool (/api/v1/ai/accounts/...), the model catalogue and users."""
+"""Admin-only JSON routes: the pool (/api/v1/ai/accounts/...), the model catalogue, users and skills."""
 from flask import Blueprint, jsonify
 from flask_login import current_user
 
@@ -8,13 +8,15 @@ from app.dashboard.schemas import (ModelCreateSchema, ModelUpdateSchema, PooledA
                                    PooledAccountUpdateSchema, UserCreateSchema, UserUpdateSchema, load)
 from app.dashboard.security import api_guard
 from app.models.base import utcnow
-from app.services import catalogue, pool, reports, spend, user_admin, users
+from app.services import catalogue, pool, reports, skills, spend, user_admin, users
 from app.services.usage_cache import account_snapshot
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/ai")
 bp.before_request(api_guard(admin=True))
 
 VIA = "dashboard"
+# Ids beyond a 32-bit integer are nobody's: 404 without reaching the database.
+ID = "int(max=2147483647)"
 
 
 @bp.post("/accounts")
@@ -118,3 +120,23 @@ def update_user(user_id):
         is_admin=data.get("is_admin"))
     spent = spend.window_spend(user.id, utcnow()).spend_micro_usd
     return jsonify(presenters.user_json(user, spent))
+
+
+@bp.get("/admin/skills")
+def list_skills():
+    """Every user's skills with their owners, by name then owner."""
+    return jsonify(skills=[presenters.admin_skill_json(s) for s in skills.list_all_skills()])
+
+
+@bp.post(f"/admin/skills/<{ID}:skill_id>/publish")
+def publish_skill(skill_id):
+    """Make that skill public at /skills/<name>; 409 while another user's skill holds the name."""
+    skill, changed = skills.publish_skill_by_id(skill_id)
+    return jsonify(presenters.admin_skill_json(skill) | {"changed": changed})
+
+
+@bp.post(f"/admin/skills/<{ID}:skill_id>/unpublish")
+def unpublish_skill(skill_id):
+    """Make that skill private again; its owner keeps it."""
+    skill, changed = skills.unpublish_skill_by_id(skill_id)
+    return jsonify(presenters.admin_skill_json(skill) | {"changed": changed})

@@ -1,16 +1,17 @@
-"""Admin pages under /dashboard/admin: the pool, the model catalogue and users."""
+"""Admin pages under /dashboard/admin: the pool, the model catalogue, users and skills."""
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from app.dashboard.admin_api import VIA
+from app.dashboard.admin_api import ID, VIA
 from app.dashboard.pages import back, form_data
 from app.dashboard.schemas import (ModelCreateSchema, ModelUpdateSchema, PooledAccountCreateSchema,
                                    UserCreateSchema, UserUpdateSchema, load)
 from app.dashboard.security import page_guard
 from app.models.base import utcnow
-from app.services import catalogue, pool, reports, user_admin, users
+from app.services import catalogue, pool, reports, skills, user_admin, users
 from app.services.errors import Conflict, InvalidInput
 from app.services.usage_cache import account_snapshot
+from app.skills.urls import shared_public_skill_url
 
 bp = Blueprint("admin_pages", __name__, url_prefix="/dashboard/admin")
 bp.before_request(page_guard(admin=True))
@@ -193,3 +194,29 @@ def edit_user(user_id):
         return render_template("dashboard/admin_user_edit.html", user=user, form=request.form,
                                errors=exc.fields or {"cap_usd": [exc.message]}), exc.status
     return back(".users_page", f"Saved {user.email}.")
+
+
+@bp.get("/skills")
+def skills_page():
+    """Every user's skills with owner and visibility, and publish / unpublish buttons."""
+    return render_template("dashboard/admin_skills.html", skills=skills.list_all_skills(),
+                           public_url=shared_public_skill_url)
+
+
+@bp.post(f"/skills/<{ID}:skill_id>/publish")
+def publish_skill(skill_id):
+    """Make that skill public at /skills/<name> (refused while another user's skill holds the name)."""
+    try:
+        skill, changed = skills.publish_skill_by_id(skill_id)
+    except Conflict as exc:
+        return back(".skills_page", f"Not published: {exc.message}.", "error")
+    done = "Published" if changed else "Already public:"
+    return back(".skills_page", f"{done} {skill.name} of {skill.owner.email}.")
+
+
+@bp.post(f"/skills/<{ID}:skill_id>/unpublish")
+def unpublish_skill(skill_id):
+    """Make that skill private again; its owner keeps it."""
+    skill, changed = skills.unpublish_skill_by_id(skill_id)
+    done = "Unpublished" if changed else "Already private:"
+    return back(".skills_page", f"{done} {skill.name} of {skill.owner.email}.")

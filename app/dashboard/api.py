@@ -4,12 +4,12 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from app.dashboard import presenters
-from app.dashboard.schemas import (AccountUpdateSchema, LlmKeyCreateSchema, LoginSchema, MachineCreateSchema,
-                                   MachineUpdateSchema, UsageTokenActionSchema, load)
+from app.dashboard.schemas import (AccessKeyActionSchema, AccountUpdateSchema, LlmKeyCreateSchema, LoginSchema,
+                                   MachineCreateSchema, MachineUpdateSchema, UsageTokenActionSchema, load)
 from app.dashboard.security import api_guard, public
 from app.dashboard.session import end_session, start_session
 from app.models.base import utcnow
-from app.services import (account_keys, catalogue, llm_keys, machines, pool, reports, sign_in, spend,
+from app.services import (account_keys, catalogue, llm_keys, machines, pool, reports, sign_in, skills, spend,
                           usage_cache, usage_tokens, users)
 from app.services.errors import InvalidInput
 
@@ -180,3 +180,34 @@ def delete_llm_key(key_id):
 def pooled_accounts():
     """The pooled Claude accounts with their cached usage and the active flag (every signed-in user)."""
     return jsonify(usage_cache.pool_snapshot(pool.list_pooled_accounts()))
+
+
+@bp.get("/skills")
+def list_skills():
+    """The skills access key's status (never the key) and the user's skills."""
+    return jsonify(access_key=presenters.access_key_json(skills.get_access_key(current_user)),
+                   skills=[presenters.skill_json(s) for s in skills.list_user_skills(current_user)])
+
+
+@bp.get("/skills/access-key")
+def skills_access_key():
+    """Whether the skills access key exists, its prefix and when it was created or rotated."""
+    return jsonify(presenters.access_key_json(skills.get_access_key(current_user)))
+
+
+@bp.post("/skills/access-key")
+def skills_access_key_action():
+    """{"action": "reveal"} shows the key and capability URL; {"action": "rotate"} replaces (or first mints) it."""
+    data = load(AccessKeyActionSchema(), json_body())
+    if data["action"] == "reveal":
+        key = skills.reveal_access_key(current_user)
+    else:
+        key = skills.rotate_access_key(current_user)
+    return jsonify(presenters.access_key_json(skills.get_access_key(current_user), key))
+
+
+@bp.delete("/skills/<name>")
+def delete_skill(name):
+    """Delete one of the user's skills (and its public page, if it was published)."""
+    skills.delete_user_skill(current_user, name)
+    return jsonify(name=name, deleted=True)

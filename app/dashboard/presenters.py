@@ -7,6 +7,7 @@ appear only in the response of the call that created, rotated or revealed them.
 from app.services.money import format_micro
 from app.services.spend import WINDOW
 from app.services.usage_cache import iso
+from app.skills.urls import capability_url, shared_public_skill_url
 
 WINDOW_DAYS = WINDOW.days
 
@@ -50,6 +51,44 @@ def usage_token_json(row, token=None):
     if token is not None:
         body["token"] = token
     return body
+
+
+def access_key_json(row, key=None):
+    """Whether a skills access key exists, its display prefix and times; the key and its capability
+    URL only when just revealed or rotated."""
+    body = {
+        "exists": row is not None,
+        "prefix": row.key_prefix if row else None,
+        "created_at": iso(row.created_at) if row else None,
+        "rotated_at": iso(row.rotated_at) if row else None,
+    }
+    if key is not None:
+        body["access_key"] = key
+        body["url"] = capability_url(key)
+    return body
+
+
+def skill_json(skill):
+    """One skill without its content; `public_url` only when published (a private URL holds the key)."""
+    body = {
+        "id": skill.id,
+        "name": skill.name,
+        "description": skill.description,
+        "size": skill.size_bytes,
+        "etag": f'"{skill.etag}"',
+        "public": bool(skill.is_public),
+        "created_at": iso(skill.created_at),
+        "updated_at": iso(skill.updated_at),
+        "published_at": iso(skill.published_at),
+    }
+    if skill.is_public:
+        body["public_url"] = shared_public_skill_url(skill.name)
+    return body
+
+
+def admin_skill_json(skill):
+    """A skill as admins see it: with its owner."""
+    return skill_json(skill) | {"owner": {"id": skill.owner.id, "email": skill.owner.email}}
 
 
 def machine_json(usage, token=None):

@@ -75,6 +75,10 @@ class UsageTokenActionSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(["reveal", "rotate"]))
 
 
+class AccessKeyActionSchema(UsageTokenActionSchema):
+    """{"action": "reveal" | "rotate"} for the skills access key, exactly as for the usage token."""
+
+
 class MachineCreateSchema(Schema):
     name = _text(120, required=True)
     passthrough = StrictBoolean(load_default=False)

@@ -71,6 +71,14 @@ def _rotate(user):
     return minted.token
 
 
+def reveal_access_key(user):
+    """The plaintext of the user's existing access key; NotFound when none was minted yet."""
+    row = get_access_key(user)
+    if row is None:
+        raise NotFound("no skills access key has been minted yet")
+    return crypto.decrypt(row.key_encrypted)
+
+
 def user_for_access_key(access_key):
     """The user whose live access key this is, or None (unknown, rotated and malformed alike)."""
     if not has_prefix(access_key, SKILLS_KEY):
@@ -187,11 +195,30 @@ def find_skill_for_admin(name, owner_email=None):
     return candidates[0]
 
 
+def get_skill(skill_id):
+    """Any user's skill by id, with its owner (content not loaded), for admins; NotFound otherwise."""
+    skill = db.session.scalar(select(Skill).options(joinedload(Skill.owner)).where(Skill.id == skill_id))
+    if skill is None:
+        raise NotFound(f"there is no skill with id {skill_id}")
+    return skill
+
+
 def publish_skill(name, owner_email=None):
     """Make a skill public (see find_skill_for_admin); returns (skill, changed)."""
+    return _publish(lambda: find_skill_for_admin(name, owner_email))
+
+
+def publish_skill_by_id(skill_id):
+    """Make that exact skill public; returns (skill, changed). Conflict while another user's holds the name."""
+    return _publish(lambda: get_skill(skill_id))
+
+
+def _publish(find):
+    name = None
     try:
         with write_transaction():
-            skill = find_skill_for_admin(name, owner_email)
+            skill = find()
+            name = skill.name
             if skill.is_public:
                 return skill, False
             holder = db.session.scalar(select(Skill).options(joinedload(Skill.owner))
@@ -214,3 +241,15 @@ def unpublish_skill(name):
         skill.is_public = False
         skill.published_at = None
     return skill
+
+
+def unpublish_skill_by_id(skill_id):
+    """Make that exact skill private again (its owner keeps it); returns (skill, changed)."""
+    with write_transaction() as session:
+        skill = session.scalar(select(Skill).where(Skill.id == skill_id).with_for_update())
+        if skill is None:
+            raise NotFound(f"there is no skill with id {skill_id}")
+        changed = skill.is_public
+        skill.is_public = False
+        skill.published_at = None
+    return skill, changed

@@ -10,11 +10,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import requests
 
 from app.extensions import db
 from app.models import LlmKey, PooledAccount
 from app.services import llm_keys, usage_tokens
 from tests.dashboard.helpers import add_claude_request, add_spend, days_ago, record_pool_usage, refresh
+from tests.skills.conftest import skill_md
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -194,6 +196,66 @@ def test_an_admin_adds_a_pooled_account_and_activates_it(browser_page, live_serv
     shot(page, "admin-users")
 
 
+def test_a_user_shares_skills_by_capability_url_and_an_admin_publishes_one(browser_page, live_server, factories):
+    page, base = browser_page, live_server.url
+    factories.user("root@example.com", admin=True)
+    user = factories.user("ada@example.com")
+    db.session.commit()
+    sign_in(page, base, user)
+
+    # The first key, then the URL revealed again: the same one, never on the plain page.
+    page.get_by_role("link", name="Skills", exact=True).click()
+    assert page.get_by_text("You have no access key yet.").is_visible()
+    page.get_by_role("button", name="Create access key").click()
+    created = secret_on(page)
+    page.get_by_role("link", name="Skills", exact=True).click()
+    assert created not in page.content() and page.locator("#secret-value").count() == 0
+    page.get_by_role("button", name="Reveal capability URL").click()
+    url = secret_on(page)
+    assert url == created and url.startswith(base + "/me/skl_") and url.endswith("/")
+    shot(page, "skills-revealed")
+
+    # An agent imports a skill through that URL over real HTTP; the page lists it.
+    document = skill_md("pdf-tools", "Fill and merge PDF forms.")
+    saved = requests.post(url + "import", data=document, headers={"Content-Type": "text/markdown"}, timeout=10)
+    assert saved.status_code == 201 and saved.headers["Location"] == url + "pdf-tools"
+    page.get_by_role("link", name="Skills", exact=True).click()
+    row = page.get_by_role("row", name=re.compile("pdf-tools"))
+    assert "Fill and merge PDF forms." in row.inner_text() and "private" in row.inner_text()
+    shot(page, "skills")
+
+    # Rotate, after a confirmation: the old URL is dead at once, the skill answers on the new one.
+    page.get_by_role("link", name="Rotate…").click()
+    assert page.get_by_role("heading", name="Rotate your skills access key?").is_visible()
+    shot(page, "skills-rotate-confirm")
+    page.get_by_role("button", name="Rotate access key").click()
+    new_url = secret_on(page)
+    assert new_url != url and page.get_by_text("The old URL no longer works.").is_visible()
+    assert requests.get(url, timeout=10).status_code == 404
+    assert requests.get(url + "pdf-tools", timeout=10).status_code == 404
+    assert requests.get(new_url + "pdf-tools", timeout=10).content == document
+    shot(page, "skills-rotated")
+
+    # An admin publishes it: /skills/<name> serves it to everyone; unpublishing takes it back.
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("Email").fill("root@example.com")
+    page.get_by_label("Password").fill(user.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Admin: skills").click()
+    row = page.get_by_role("row", name=re.compile("pdf-tools"))
+    assert "ada@example.com" in row.inner_text()
+    assert requests.get(base + "/skills/pdf-tools", timeout=10).status_code == 404
+    row.get_by_role("button", name="Publish").click()
+    assert page.get_by_role("status").inner_text() == "Published pdf-tools of ada@example.com."
+    public = requests.get(base + "/skills/pdf-tools", timeout=10)
+    assert public.status_code == 200 and public.content == document
+    assert public.headers["Content-Type"] == "text/markdown; charset=utf-8"
+    shot(page, "admin-skills")
+    page.get_by_role("row", name=re.compile("pdf-tools")).get_by_role("button", name="Unpublish").click()
+    assert page.get_by_role("status").inner_text() == "Unpublished pdf-tools of ada@example.com."
+    assert requests.get(base + "/skills/pdf-tools", timeout=10).status_code == 404
+
+
 def test_the_dashboard_reads_on_a_phone_and_works_from_the_keyboard(browser_page, live_server, factories):
     page, base = browser_page, live_server.url
     page.set_viewport_size({"width": 390, "height": 844})
@@ -221,7 +283,7 @@ def test_the_dashboard_reads_on_a_phone_and_works_from_the_keyboard(browser_page
     assert page.evaluate("document.activeElement.id") == "main"
 
     for path, name in (("/dashboard/", "phone-overview"), ("/dashboard/keys", "phone-llm-keys"),
-                       ("/dashboard/machines", "phone-machines")):
+                       ("/dashboard/machines", "phone-machines"), ("/dashboard/skills", "phone-skills")):
         page.goto(base + path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"

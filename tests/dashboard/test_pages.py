@@ -170,18 +170,18 @@ def test_admin_models_page_adds_edits_and_removes(make_client, factories):
     client = make_client(factories.user(admin=True))
     client.form("/dashboard/admin/models", {"id": "Qwen/Qwen3-8B", "upstream_url": "http://vllm:8000/v1",
                                             "input_usd_per_mtok": "0.05", "output_usd_per_mtok": "0.2",
-                                            "upstream_api_key": "k1", "user_allowed": "on"})
+                                            "upstream_api_key": "upstream-secret-k1", "user_allowed": "on"})
     model = catalogue.get_model("Qwen/Qwen3-8B")
     assert model.user_allowed and model.upstream_model == "Qwen/Qwen3-8B"
     edit = client.get("/dashboard/admin/models/Qwen/Qwen3-8B/edit")
-    assert edit.status_code == 200 and 'value="0.05"' in text(edit) and "k1" not in text(edit)
+    assert edit.status_code == 200 and 'value="0.05"' in text(edit) and "upstream-secret-k1" not in text(edit)
     saved = client.form("/dashboard/admin/models/Qwen/Qwen3-8B/edit", {
         "upstream_url": "http://vllm:9000/v1", "upstream_model": "Qwen/Qwen3-8B", "input_usd_per_mtok": "0.06",
         "output_usd_per_mtok": "0.2", "cached_input_usd_per_mtok": ""})
     assert saved.status_code == 302
     model = refresh(model)
     assert model.upstream_base_url == "http://vllm:9000/v1" and model.input_micro_usd_per_mtok == 60_000
-    assert model.user_allowed is False and catalogue.upstream_api_key(model) == "k1"  # blank key: kept
+    assert model.user_allowed is False and catalogue.upstream_api_key(model) == "upstream-secret-k1"  # blank key: kept
     bad = client.form("/dashboard/admin/models/Qwen/Qwen3-8B/edit", {"upstream_url": "nope", "input_usd_per_mtok": "x"})
     assert bad.status_code == 400 and "Must be a non-negative number" in text(bad)
     client.form("/dashboard/admin/models/Qwen/Qwen3-8B/remove")

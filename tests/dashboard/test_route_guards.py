@@ -1,9 +1,13 @@
 """Every dashboard route, found from the URL map: signed out, without or with a wrong CSRF token,
 and as a non-admin on admin routes. New routes are covered the moment they are added."""
+import re
+
 from flask import Blueprint, jsonify
 
 from app import create_app
-from app.models import LlmKey, Machine, PooledAccount, User
+from app.models import LlmKey, Machine, PooledAccount, Skill, SkillAccessKey, User
+from app.services import skills
+from tests.skills.conftest import skill_md
 from tests.dashboard.helpers import refresh
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -16,6 +20,7 @@ SEED_ROUTES = {
     ("GET", "/api/v1/ai/machines"), ("GET", "/api/v1/ai/llm-keys"), ("POST", "/api/v1/ai/llm-keys"),
     ("POST", "/api/v1/ai/llm-keys/<int:key_id>/rotate"), ("DELETE", "/api/v1/ai/llm-keys/<int:key_id>"),
     ("GET", "/api/v1/ai/accounts"),
+    ("GET", "/api/v1/ai/skills"), ("POST", "/api/v1/ai/skills/access-key"), ("DELETE", "/api/v1/ai/skills/<name>"),
 }
 
 
@@ -31,12 +36,8 @@ def dashboard_routes(app):
 
 
 def build_path(rule, ids):
-    """A concrete path for a rule, filling its arguments from `ids`."""
-    path = rule.rule
-    for name in rule.arguments:
-        converter = rule._converters[name].__class__.__name__
-        value = str(ids[name])
-        path = path.replace(f"<int:{name}>" if converter == "IntegerConverter" else f"<path:{name}>", value)
+    """A concrete path for a rule, filling its arguments (any converter) from `ids`."""
+    path = re.sub(r"<(?:[^:<>]+:)?(\w+)>", lambda match: str(ids[match.group(1)]), rule.rule)
     assert "<" not in path, path
     return path
 
@@ -56,7 +57,7 @@ def test_the_seed_endpoints_exist_exactly(app):
 
 def test_signed_out_the_api_answers_401_json_and_pages_redirect_to_sign_in(app, make_client):
     client = make_client()
-    ids = {"machine_id": 1, "key_id": 1, "account_id": 1, "user_id": 1, "name": "m"}
+    ids = {"machine_id": 1, "key_id": 1, "account_id": 1, "user_id": 1, "skill_id": 1, "name": "m"}
     problems, checked = [], 0
     for endpoint, method, rule in dashboard_routes(app):
         if (endpoint, method) in PUBLIC:
@@ -79,8 +80,11 @@ def _objects_of(admin, factories):
     factories.pooled_account("first")
     second = factories.pooled_account("second")
     other = factories.user()
+    # The admin's own skill, named like the model: every skill route (by name or id) hits a real row.
+    skill, _ = skills.import_skill(admin, skill_md(model.name))
+    skills.get_or_create_access_key(admin)
     return {"machine_id": machine.id, "key_id": key.id, "account_id": second.id, "user_id": other.id,
-            "name": model.name}, machine, key, second, other
+            "skill_id": skill.id, "name": model.name}, machine, key, second, other
 
 
 def test_every_state_changing_route_refuses_a_missing_or_wrong_csrf_token(app, make_client, factories):
@@ -88,6 +92,7 @@ def test_every_state_changing_route_refuses_a_missing_or_wrong_csrf_token(app, m
     ids, machine, key, account, other = _objects_of(admin, factories)
     client = make_client(admin)
     foreign_token = make_client().fetch_csrf()  # valid, but for another session
+    key_digest = skills.get_access_key(admin).key_digest
     problems, checked = [], 0
     for endpoint, method, rule in dashboard_routes(app):
         if method not in STATE_CHANGING:
@@ -109,6 +114,8 @@ def test_every_state_changing_route_refuses_a_missing_or_wrong_csrf_token(app, m
     assert {a.label for a in PooledAccount.query.all()} == {"first", "second"}
     assert refresh(other).cap_micro_usd == 20_000_000
     assert User.query.count() == 2 and Machine.query.count() == 1 and LlmKey.query.count() == 1
+    assert [(s.name, s.is_public) for s in Skill.query.all()] == [("only-model", False)]
+    assert SkillAccessKey.query.one().key_digest == key_digest
 
 
 def test_a_form_token_is_accepted_as_well_as_the_header(make_client, factories):

@@ -137,6 +137,16 @@ def test_capability_url_for_the_dashboard_prefers_the_skills_host(app, skills_ho
         assert urls.capability_url(owner.key) == f"https://ai.example.test/ai/me/{owner.key}/"
 
 
+def test_public_skill_url_for_the_dashboard_prefers_the_skills_host(app, skills_host_app):
+    with skills_host_app.test_request_context("/api/v1/ai/skills", base_url="https://ai.example.test/ai"):
+        assert urls.shared_public_skill_url("pdf-tools") == f"https://{SKILLS_HOST}/pdf-tools"
+    with skills_host_app.test_request_context("/", base_url=f"https://{SKILLS_HOST}",
+                                              environ_base={"hepgg.skills_host": True}):
+        assert urls.shared_public_skill_url("pdf-tools") == f"https://{SKILLS_HOST}/pdf-tools"
+    with app.test_request_context("/api/v1/ai/skills", base_url="https://ai.example.test/ai"):
+        assert urls.shared_public_skill_url("pdf-tools") == "https://ai.example.test/ai/skills/pdf-tools"
+
+
 @pytest.mark.parametrize("configured,host,matches", [
     ("skills.hep.gg", "skills.hep.gg", True),
     ("skills.hep.gg", "Skills.Hep.GG:443", True),
