@@ -5,7 +5,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
-from app import cli, errors, log
+from app import cli, errors, log, routing
 from app.extensions import db, login_manager, migrate
 from app.middleware import PrefixMirror, RequestLog, redact_path
 from app.services import crypto
@@ -37,6 +37,7 @@ def create_app(config_object=None):
     db_setup.init_app(app)
     crypto.init_app(app)
     errors.init_app(app)
+    routing.init_app(app)
     _register_blueprints(app)
     cli.init_app(app)
 

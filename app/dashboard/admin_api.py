@@ -15,8 +15,6 @@ bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/ai")
 bp.before_request(api_guard(admin=True))
 
 VIA = "dashboard"
-# Ids beyond a 32-bit integer are nobody's: 404 without reaching the database.
-ID = "int(max=2147483647)"
 
 
 @bp.post("/accounts")
@@ -31,7 +29,7 @@ def add_pooled_account():
     return jsonify(account_snapshot(account)), 201
 
 
-@bp.patch("/accounts/<int:account_id>")
+@bp.patch("/accounts/<id:account_id>")
 def update_pooled_account(account_id):
     """Disable or re-enable an account (the active one cannot be disabled)."""
     data = load(PooledAccountUpdateSchema(), json_body())
@@ -39,14 +37,14 @@ def update_pooled_account(account_id):
     return jsonify(account_snapshot(account))
 
 
-@bp.post("/accounts/<int:account_id>/activate")
+@bp.post("/accounts/<id:account_id>/activate")
 def activate_pooled_account(account_id):
     """Make an account the globally active one (recorded with who did it)."""
     account = pool.activate_pooled_account(account_id, actor_user_id=current_user.id, via=VIA)
     return jsonify(account_snapshot(account))
 
 
-@bp.delete("/accounts/<int:account_id>")
+@bp.delete("/accounts/<id:account_id>")
 def remove_pooled_account(account_id):
     """Remove an account and its credentials; the next healthy one takes over if it was active."""
     pool.remove_pooled_account(account_id, actor_user_id=current_user.id, via=VIA)
@@ -110,7 +108,7 @@ def create_user():
     return jsonify(presenters.user_json(user) | {"account_key": account_key}), 201
 
 
-@bp.patch("/admin/users/<int:user_id>")
+@bp.patch("/admin/users/<id:user_id>")
 def update_user(user_id):
     """Set a user's cap, overage settings, hep-token balance or admin flag."""
     data = load(UserUpdateSchema(), json_body())
@@ -128,14 +126,14 @@ def list_skills():
     return jsonify(skills=[presenters.admin_skill_json(s) for s in skills.list_all_skills()])
 
 
-@bp.post(f"/admin/skills/<{ID}:skill_id>/publish")
+@bp.post("/admin/skills/<id:skill_id>/publish")
 def publish_skill(skill_id):
     """Make that skill public at /skills/<name>; 409 while another user's skill holds the name."""
     skill, changed = skills.publish_skill_by_id(skill_id)
     return jsonify(presenters.admin_skill_json(skill) | {"changed": changed})
 
 
-@bp.post(f"/admin/skills/<{ID}:skill_id>/unpublish")
+@bp.post("/admin/skills/<id:skill_id>/unpublish")
 def unpublish_skill(skill_id):
     """Make that skill private again; its owner keeps it."""
     skill, changed = skills.unpublish_skill_by_id(skill_id)

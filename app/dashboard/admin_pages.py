@@ -2,7 +2,7 @@
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from app.dashboard.admin_api import ID, VIA
+from app.dashboard.admin_api import VIA
 from app.dashboard.pages import back, form_data
 from app.dashboard.schemas import (ModelCreateSchema, ModelUpdateSchema, PooledAccountCreateSchema,
                                    UserCreateSchema, UserUpdateSchema, load)
@@ -46,7 +46,7 @@ def add_pooled_account():
     return back(".pool_page", f"Added {account.label}{' (active)' if account.is_active else ''}.")
 
 
-@bp.post("/pool/<int:account_id>/activate")
+@bp.post("/pool/<id:account_id>/activate")
 def activate_pooled_account(account_id):
     """Make an account the globally active one."""
     try:
@@ -56,7 +56,7 @@ def activate_pooled_account(account_id):
     return back(".pool_page", f"{account.label} is now the active account.")
 
 
-@bp.post("/pool/<int:account_id>/disable")
+@bp.post("/pool/<id:account_id>/disable")
 def toggle_pooled_account(account_id):
     """Take an account out of service, or put it back."""
     account = pool.get_pooled_account(account_id)
@@ -68,7 +68,7 @@ def toggle_pooled_account(account_id):
     return back(".pool_page", f"{account.label} is {'disabled' if account.disabled else 'enabled'}.")
 
 
-@bp.route("/pool/<int:account_id>/remove", methods=["GET", "POST"])
+@bp.route("/pool/<id:account_id>/remove", methods=["GET", "POST"])
 def remove_pooled_account(account_id):
     """Ask, then remove an account and its credentials."""
     account = pool.get_pooled_account(account_id)
@@ -177,7 +177,7 @@ def create_user():
     return _render_users(secret={"kind": "account key", "name": user.email, "value": account_key})
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 def edit_user(user_id):
     """Set a user's cap, overage settings, hep-token balance and admin flag."""
     user = user_admin.get_user(user_id)
@@ -203,7 +203,7 @@ def skills_page():
                            public_url=shared_public_skill_url)
 
 
-@bp.post(f"/skills/<{ID}:skill_id>/publish")
+@bp.post("/skills/<id:skill_id>/publish")
 def publish_skill(skill_id):
     """Make that skill public at /skills/<name> (refused while another user's skill holds the name)."""
     try:
@@ -214,7 +214,7 @@ def publish_skill(skill_id):
     return back(".skills_page", f"{done} {skill.name} of {skill.owner.email}.")
 
 
-@bp.post(f"/skills/<{ID}:skill_id>/unpublish")
+@bp.post("/skills/<id:skill_id>/unpublish")
 def unpublish_skill(skill_id):
     """Make that skill private again; its owner keeps it."""
     skill, changed = skills.unpublish_skill_by_id(skill_id)

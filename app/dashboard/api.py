@@ -118,7 +118,7 @@ def create_machine():
     return _machine_response(machine, token, 201)
 
 
-@bp.patch("/machines/<int:machine_id>")
+@bp.patch("/machines/<id:machine_id>")
 def update_machine(machine_id):
     """Switch a machine's passthrough flag."""
     data = load(MachineUpdateSchema(), json_body())
@@ -126,14 +126,14 @@ def update_machine(machine_id):
     return _machine_response(machine)
 
 
-@bp.post("/machines/<int:machine_id>/rotate")
+@bp.post("/machines/<id:machine_id>/rotate")
 def rotate_machine(machine_id):
     """Give a machine a new proxy token (the old one stops working); shown in this response only."""
     machine, token = machines.rotate_machine_token(current_user, machine_id)
     return _machine_response(machine, token)
 
 
-@bp.post("/machines/<int:machine_id>/revoke")
+@bp.post("/machines/<id:machine_id>/revoke")
 def revoke_machine(machine_id):
     """Kill a machine's token for good; its usage history stays."""
     machine = machines.revoke_machine(current_user, machine_id)
@@ -162,14 +162,14 @@ def create_llm_key():
     return jsonify(presenters.llm_key_json(key, secret)), 201
 
 
-@bp.post("/llm-keys/<int:key_id>/rotate")
+@bp.post("/llm-keys/<id:key_id>/rotate")
 def rotate_llm_key(key_id):
     """Replace a key's secret, keeping label and models; the new key is in this response only."""
     key, secret = llm_keys.rotate_llm_key(current_user, key_id)
     return jsonify(presenters.llm_key_json(key, secret))
 
 
-@bp.delete("/llm-keys/<int:key_id>")
+@bp.delete("/llm-keys/<id:key_id>")
 def delete_llm_key(key_id):
     """Delete a key: it stops working at once."""
     key = llm_keys.delete_llm_key(current_user, key_id)

@@ -33,7 +33,7 @@ def create_machine():
     return _render_machines(secret={"kind": "proxy token", "name": machine.name, "value": token})
 
 
-@bp.post("/machines/<int:machine_id>/rotate")
+@bp.post("/machines/<id:machine_id>/rotate")
 def rotate_machine(machine_id):
     """Give a machine a new proxy token and show it once."""
     try:
@@ -43,7 +43,7 @@ def rotate_machine(machine_id):
     return _render_machines(secret={"kind": "proxy token", "name": machine.name, "value": token})
 
 
-@bp.post("/machines/<int:machine_id>/passthrough")
+@bp.post("/machines/<id:machine_id>/passthrough")
 def toggle_passthrough(machine_id):
     """Switch a machine between pooled credentials and its own login (passthrough)."""
     machine = machines.get_machine(current_user, machine_id)
@@ -52,7 +52,7 @@ def toggle_passthrough(machine_id):
     return back(".machines_page", f"{machine.name} now {mode}.")
 
 
-@bp.route("/machines/<int:machine_id>/revoke", methods=["GET", "POST"])
+@bp.route("/machines/<id:machine_id>/revoke", methods=["GET", "POST"])
 def revoke_machine(machine_id):
     """Ask, then revoke a machine for good (its usage history stays)."""
     machine = machines.get_machine(current_user, machine_id)
@@ -90,14 +90,14 @@ def create_key():
     return _render_keys(secret={"kind": "LLM key", "name": key.label, "value": secret})
 
 
-@bp.post("/keys/<int:key_id>/rotate")
+@bp.post("/keys/<id:key_id>/rotate")
 def rotate_key(key_id):
     """Replace a key's secret and show the new one once."""
     key, secret = llm_keys.rotate_llm_key(current_user, key_id)
     return _render_keys(secret={"kind": "LLM key", "name": key.label, "value": secret, "rotated": True})
 
 
-@bp.route("/keys/<int:key_id>/delete", methods=["GET", "POST"])
+@bp.route("/keys/<id:key_id>/delete", methods=["GET", "POST"])
 def delete_key(key_id):
     """Ask, then delete an LLM key (it stops working at once)."""
     key = llm_keys.get_llm_key(current_user, key_id)

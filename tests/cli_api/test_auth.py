@@ -11,8 +11,8 @@ def cli_routes(app):
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("cli_api.") or rule.build_only:
             continue
-        path = rule.rule.replace("<int(max=2147483647):machine_id>", "1").replace(
-            "<int(max=2147483647):account_id>", "1")
+        path = rule.rule.replace("<id:machine_id>", "1").replace(
+            "<id:account_id>", "1")
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             routes.append((method, path))
     return routes

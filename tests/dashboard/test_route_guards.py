@@ -18,7 +18,7 @@ SEED_ROUTES = {
     ("GET", "/api/v1/ai/account"), ("POST", "/api/v1/ai/account/rotate"),
     ("GET", "/api/v1/ai/usage-token"), ("POST", "/api/v1/ai/usage-token"),
     ("GET", "/api/v1/ai/machines"), ("GET", "/api/v1/ai/llm-keys"), ("POST", "/api/v1/ai/llm-keys"),
-    ("POST", "/api/v1/ai/llm-keys/<int:key_id>/rotate"), ("DELETE", "/api/v1/ai/llm-keys/<int:key_id>"),
+    ("POST", "/api/v1/ai/llm-keys/<id:key_id>/rotate"), ("DELETE", "/api/v1/ai/llm-keys/<id:key_id>"),
     ("GET", "/api/v1/ai/accounts"),
     ("GET", "/api/v1/ai/skills"), ("POST", "/api/v1/ai/skills/access-key"), ("DELETE", "/api/v1/ai/skills/<name>"),
 }
