@@ -1,0 +1,245 @@
+"""Admission and settlement of OpenAI-side requests against the rolling 30-day cap (SPEC §4).
+
+Two phases, each one short write transaction holding the user's row lock:
+- admission reads the user row and the window's spend buckets (at most 721 rows, whatever
+  the history), decides, reserves an estimate in `users.reserved_micro_usd` and writes the
+  request's ledger row (`in_progress`, with its reservation) — or writes a `rejected` row;
+- settlement swaps the reservation for the actual cost: it adds the cost to the current
+  hour's bucket, debits the overage part from the hep-token balance and finalises the row.
+A killed worker leaves an `in_progress` row whose `reserved_micro_usd` a sweeper can release.
+Settled spend plus reservations is what admission compares with the cap, so parallel
+requests never lose or double-count spend and the overshoot is bounded by what was in flight.
+"""
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import func, insert, select, update
+
+from app.extensions import db
+from app.models import LlmRequest, SpendBucket, User
+from app.models.base import utcnow
+from app.models.ledger import OUTCOME_IN_PROGRESS
+from app.services import quota_errors
+from app.services.db import is_sqlite, write_transaction
+from app.services.pricing import hep_balance_value_micro_usd, hep_tokens_micro
+from app.services.quota_errors import NO_HEP_TOKENS, OVERAGE_CAP, QUOTA_EXHAUSTED
+from app.services.spend import hour_floor, window_start
+
+# Ledger outcomes (README "Outcome vocabulary"); in_progress is the admission-time value.
+OUTCOME_REJECTED = "rejected"
+OK, UPSTREAM_ERROR = "ok", "upstream_error"
+UPSTREAM_UNREACHABLE, UPSTREAM_TIMEOUT, UPSTREAM_DISCONNECTED = \
+    "upstream_unreachable", "upstream_timeout", "upstream_disconnected"
+CLIENT_DISCONNECTED, INTERNAL_ERROR = "client_disconnected", "internal_error"
+# error_code of a row billed from an estimate because the upstream's usage never came.
+USAGE_ESTIMATED = "usage_estimated"
+__all__ = ["NO_HEP_TOKENS", "OVERAGE_CAP", "QUOTA_EXHAUSTED", "Admission", "Result", "Standing", "Ticket",
+           "admit_request", "current_standing", "settle_request"]
+
+_LEDGER = LlmRequest.__table__
+_USERS = User.__table__
+_BUCKETS = SpendBucket.__table__
+_USER_COLUMNS = (_USERS.c.cap_micro_usd, _USERS.c.overage_enabled, _USERS.c.overage_cap_micro_usd,
+                 _USERS.c.hep_token_balance_micro, _USERS.c.reserved_micro_usd)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A user's position in the window: limits, settled spend and overage, in-flight reservations."""
+
+    cap: int
+    overage_enabled: bool
+    overage_cap: int
+    balance_micro: int
+    reserved: int
+    spend: int
+    overage: int
+    tokens_per_usd: Decimal
+
+    @property
+    def used(self):
+        """Settled spend plus what requests in flight have reserved."""
+        return self.spend + self.reserved
+
+    @property
+    def inflight_overage(self):
+        """The part of the reservations that lands past the cap if they settle as estimated."""
+        return max(0, self.reserved - max(0, self.cap - self.spend))
+
+    def remaining(self):
+        """Micro-dollars still spendable in the window before requests are refused."""
+        in_cap = max(0, self.cap - self.used)
+        if not self.overage_enabled:
+            return in_cap
+        overage_left = max(0, self.overage_cap - self.overage - self.inflight_overage)
+        value = hep_balance_value_micro_usd(self.balance_micro, self.tokens_per_usd)
+        if value is not None:
+            overage_left = min(overage_left, max(0, value - self.inflight_overage))
+        return in_cap + overage_left
+
+    def refusal(self, estimate):
+        """None to serve, else the reason, checked in SPEC §4's order."""
+        if self.used < self.cap:
+            return None
+        if not self.overage_enabled:
+            return QUOTA_EXHAUSTED
+        if self.overage + self.inflight_overage >= self.overage_cap:
+            return OVERAGE_CAP
+        if hep_tokens_micro(self.inflight_overage + estimate, self.tokens_per_usd) > self.balance_micro:
+            return NO_HEP_TOKENS
+        return None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A request asking to be admitted: who, which key and model, and the estimate to reserve."""
+
+    request_id: str
+    user_id: int
+    key_id: int
+    model_id: int
+    model_name: str
+    stream: bool
+    estimate: int
+
+
+@dataclass(frozen=True)
+class Admission:
+    """An admitted request: its ledger row, what it reserved, the standing just after."""
+
+    ledger_id: int
+    reserved: int
+    standing: Standing
+
+
+@dataclass(frozen=True)
+class Result:
+    """How a request ended, as the relay saw it; `cost`/`usage` None means nothing is billed."""
+
+    outcome: str
+    status_code: int | None = None
+    error_code: str | None = None
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+    cost: int = 0
+    upstream_request_id: str | None = None
+    ttfb_ms: int | None = None
+    duration_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What settlement booked, and the standing just after."""
+
+    cost: int
+    overage: int
+    hep_debited_micro: int
+    standing: Standing
+
+
+def _rate():
+    return current_app.config["HEP_TOKENS_PER_USD"]
+
+
+def _window_sums(conn, user_id, now):
+    return conn.execute(
+        select(func.coalesce(func.sum(_BUCKETS.c.spend_micro_usd), 0),
+               func.coalesce(func.sum(_BUCKETS.c.overage_micro_usd), 0))
+        .where(_BUCKETS.c.user_id == user_id, _BUCKETS.c.bucket_start >= window_start(now))).one()
+
+
+def _locked_standing(conn, user_id, now):
+    # Lock first, then sum: on PostgreSQL a statement's snapshot predates any lock wait, so the
+    # buckets are read by a second statement that sees every settlement committed before the lock.
+    row = conn.execute(select(*_USER_COLUMNS).where(_USERS.c.id == user_id).with_for_update()).one()
+    spend, overage = _window_sums(conn, user_id, now)
+    return Standing(row[0], bool(row[1]), row[2], row[3], row[4], int(spend), int(overage), _rate())
+
+
+def current_standing(user_id, now=None, session=None):
+    """A user's standing read without locks (for the remaining-allowance header)."""
+    conn = (session or db.session).connection()
+    now = now or utcnow()
+    row = conn.execute(select(*_USER_COLUMNS).where(_USERS.c.id == user_id)).one()
+    spend, overage = _window_sums(conn, user_id, now)
+    return Standing(row[0], bool(row[1]), row[2], row[3], row[4], int(spend), int(overage), _rate())
+
+
+def admit_request(ticket, now=None):
+    """Admit a request or refuse it (QuotaExceeded); either way its ledger row is written."""
+    now = now or utcnow()
+    with write_transaction() as session:
+        conn = session.connection()
+        standing = _locked_standing(conn, ticket.user_id, now)
+        reason = standing.refusal(ticket.estimate)
+        row = dict(request_id=ticket.request_id, user_id=ticket.user_id, llm_key_id=ticket.key_id,
+                   model_id=ticket.model_id, model_name=ticket.model_name, stream=ticket.stream,
+                   started_at=now, prompt_tokens=0, cached_tokens=0, completion_tokens=0, cost_micro_usd=0,
+                   overage_micro_usd=0, hep_tokens_debited_micro=0)
+        if reason is None:
+            conn.execute(update(_USERS).where(_USERS.c.id == ticket.user_id)
+                         .values(reserved_micro_usd=standing.reserved + ticket.estimate))
+            ledger_id = conn.execute(insert(_LEDGER).values(
+                **row, outcome=OUTCOME_IN_PROGRESS, reserved_micro_usd=ticket.estimate)).inserted_primary_key[0]
+        else:
+            conn.execute(insert(_LEDGER).values(
+                **row, outcome=OUTCOME_REJECTED, status_code=429, error_code=reason, reserved_micro_usd=0,
+                finished_at=now, duration_ms=0))
+    if reason is not None:
+        raise quota_errors.quota_exceeded(reason, standing, ticket.estimate, _window_buckets(ticket.user_id, now),
+                                          now)
+    after = replace(standing, reserved=standing.reserved + ticket.estimate)
+    return Admission(ledger_id=ledger_id, reserved=ticket.estimate, standing=after)
+
+
+def _window_buckets(user_id, now):
+    return db.session.execute(
+        select(_BUCKETS.c.bucket_start, _BUCKETS.c.spend_micro_usd, _BUCKETS.c.overage_micro_usd)
+        .where(_BUCKETS.c.user_id == user_id, _BUCKETS.c.bucket_start >= window_start(now))
+        .order_by(_BUCKETS.c.bucket_start)).all()
+
+
+def _upsert_bucket(conn, user_id, start, cost, overage):
+    if is_sqlite():
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    stmt = dialect_insert(_BUCKETS).values(user_id=user_id, bucket_start=start, spend_micro_usd=cost,
+                                           overage_micro_usd=overage, request_count=1)
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=[_BUCKETS.c.user_id, _BUCKETS.c.bucket_start],
+        set_={"spend_micro_usd": _BUCKETS.c.spend_micro_usd + cost,
+              "overage_micro_usd": _BUCKETS.c.overage_micro_usd + overage,
+              "request_count": _BUCKETS.c.request_count + 1}))
+
+
+def settle_request(user_id, admission, result, now=None):
+    """Replace an admitted request's reservation with its actual cost, atomically."""
+    now = now or utcnow()
+    cost = max(result.cost or 0, 0)
+    with write_transaction() as session:
+        conn = session.connection()
+        standing = _locked_standing(conn, user_id, now)
+        overage = max(0, min(cost, standing.spend + cost - standing.cap)) if standing.overage_enabled else 0
+        debit = min(standing.balance_micro, hep_tokens_micro(overage, standing.tokens_per_usd))
+        values = dict(outcome=result.outcome, status_code=result.status_code, error_code=result.error_code,
+                      prompt_tokens=result.prompt_tokens, cached_tokens=result.cached_tokens,
+                      completion_tokens=result.completion_tokens, cost_micro_usd=cost, overage_micro_usd=overage,
+                      hep_tokens_debited_micro=debit, upstream_request_id=result.upstream_request_id,
+                      ttfb_ms=result.ttfb_ms, duration_ms=result.duration_ms, finished_at=now)
+        # Only a row still in progress holds its reservation (a sweeper may have released it).
+        held = conn.execute(update(_LEDGER).where(_LEDGER.c.id == admission.ledger_id,
+                                                  _LEDGER.c.outcome == OUTCOME_IN_PROGRESS)
+                            .values(**values)).rowcount
+        if not held:
+            conn.execute(update(_LEDGER).where(_LEDGER.c.id == admission.ledger_id).values(**values))
+        released = admission.reserved if held else 0
+        reserved = max(0, standing.reserved - released)
+        conn.execute(update(_USERS).where(_USERS.c.id == user_id).values(
+            reserved_micro_usd=reserved, hep_token_balance_micro=standing.balance_micro - debit))
+        _upsert_bucket(conn, user_id, hour_floor(now), cost, overage)
+    after = replace(standing, reserved=reserved, spend=standing.spend + cost, overage=standing.overage + overage,
+                    balance_micro=standing.balance_micro - debit)
+    return Settlement(cost=cost, overage=overage, hep_debited_micro=debit, standing=after)
