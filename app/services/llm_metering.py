@@ -167,7 +167,7 @@ class StreamMeter:
                 self.upstream_id = payload["id"]
         if b'"error"' in data:
             payload = payload if payload is not None else _loads(data)
-            if isinstance(payload, dict) and payload.get("error"):
+            if isinstance(payload, dict) and (payload.get("error") or payload.get("object") == "error"):
                 self.error = normalize_error(None, payload)
                 return error_event(self.error)
         if b'"usage":{' in data or b'"usage": {' in data:

@@ -124,11 +124,20 @@ def stream(pieces=("Hel", "lo", "!"), *, prompt_tokens=PROMPT_TOKENS, completion
     return reply
 
 
+def auto(**options):
+    """The default: a stream when the request asks for one, else a JSON completion."""
+    as_stream, as_json = stream(**options), completion(**options)
+
+    def reply(handler, recorded):
+        (as_stream if recorded.json().get("stream") else as_json)(handler, recorded)
+    return reply
+
+
 class FakeOpenAI:
     """The fake upstream. `url` ends in /v1 like a catalogue entry; `requests` holds what it got."""
 
     def __init__(self):
-        self.reply = completion()
+        self.reply = auto()
         self.requests = []
         self.client_gone = threading.Event()   # a write to the proxy failed: it closed the stream
         self.events_written = 0
