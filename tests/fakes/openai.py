@@ -30,9 +30,11 @@ def _usage(prompt_tokens, completion_tokens, cached_tokens):
 
 
 def completion(content="Hello there!", *, prompt_tokens=PROMPT_TOKENS, completion_tokens=COMPLETION_TOKENS,
-               cached_tokens=None, usage=True, model=None, headers=None, spaced=False):
-    """A non-stream chat.completion echoing the requested model (vLLM does)."""
+               cached_tokens=None, usage=True, model=None, headers=None, spaced=False, delay=0.0):
+    """A non-stream chat.completion echoing the requested model (vLLM does), after `delay` seconds."""
     def reply(handler, recorded):
+        if delay:
+            time.sleep(delay)
         payload = {"id": "chatcmpl-fake1", "object": "chat.completion", "created": 1700000000,
                    "model": model or recorded.json()["model"],
                    "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
