@@ -1,16 +1,27 @@
 """Who may call which model with an sk-hyd- key (SPEC §4 Access).
 
-The key and its models are copied into frozen values at once: admission commits the session,
-which would expire ORM objects and cost a reload per attribute on the hot path.
+Every request looks its key up, so this is one query (key, owner and bound models together)
+into frozen values rather than `llm_keys.key_for_token`'s ORM objects, which cost two round
+trips and would expire when admission commits. The lookup is the same: by the SHA-256 digest
+of the presented secret; rotated and deleted keys no longer have that digest.
 """
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.services import catalogue, llm_keys
+from app.services import catalogue
 from app.services.errors import NotFound, PermissionDenied, Unauthenticated
+from app.services.hot_sql import Sql, as_datetime, read_connection
 from app.services.pricing import Prices
+from app.services.secrets import LLM_KEY, digest_secret, has_prefix
 
 INVALID_API_KEY = "invalid_api_key"
+_KEY_AND_MODELS = Sql(
+    "SELECT k.id, k.user_id, u.is_admin, m.id, m.name, m.upstream_base_url, m.upstream_model, "
+    "m.upstream_api_key_encrypted, m.input_micro_usd_per_mtok, m.cached_input_micro_usd_per_mtok, "
+    "m.output_micro_usd_per_mtok, m.user_allowed, m.created_at "
+    "FROM llm_keys k JOIN users u ON u.id = k.user_id "
+    "LEFT JOIN llm_key_models km ON km.llm_key_id = k.id LEFT JOIN llm_models m ON m.id = km.model_id "
+    "WHERE k.key_digest = :digest ORDER BY m.name")
 
 
 @dataclass(frozen=True)
@@ -41,13 +52,13 @@ class KeyContext:
         return catalogue.model_may_be_used_by(model, self)
 
 
-def _target(model):
-    return ModelTarget(
-        id=model.id, name=model.name, upstream_base_url=model.upstream_base_url,
-        upstream_model=model.upstream_model, upstream_api_key_encrypted=model.upstream_api_key_encrypted,
-        prices=Prices(model.input_micro_usd_per_mtok, model.cached_input_micro_usd_per_mtok,
-                      model.output_micro_usd_per_mtok),
-        user_allowed=model.user_allowed, created_at=model.created_at)
+def _target(row):
+    (model_id, name, base_url, upstream_model, key_encrypted, input_price, cached_price, output_price,
+     user_allowed, created_at) = row
+    return ModelTarget(id=model_id, name=name, upstream_base_url=base_url, upstream_model=upstream_model,
+                       upstream_api_key_encrypted=key_encrypted,
+                       prices=Prices(input_price, cached_price, output_price),
+                       user_allowed=bool(user_allowed), created_at=as_datetime(created_at))
 
 
 def bearer_token(authorization):
@@ -63,12 +74,16 @@ def authenticate(authorization):
     if token is None:
         raise Unauthenticated("You didn't provide an API key. Send it as 'Authorization: Bearer sk-hyd-...'.",
                               code=INVALID_API_KEY)
-    key = llm_keys.key_for_token(token)
-    if key is None:
+    rows = []
+    if has_prefix(token, LLM_KEY):
+        with read_connection() as sql:
+            rows = sql.all(_KEY_AND_MODELS, digest=digest_secret(token))
+    if not rows:
         raise Unauthenticated("Incorrect API key provided: it is unknown, rotated or deleted.",
                               code=INVALID_API_KEY)
-    return KeyContext(key_id=key.id, user_id=key.user_id, is_admin=bool(key.user.is_admin),
-                      models=tuple(_target(m) for m in key.models))
+    key_id, user_id, is_admin = rows[0][:3]
+    return KeyContext(key_id=key_id, user_id=user_id, is_admin=bool(is_admin),
+                      models=tuple(_target(row[3:]) for row in rows if row[3] is not None))
 
 
 def callable_models(ctx):

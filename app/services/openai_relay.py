@@ -116,6 +116,14 @@ def upstream_body(chat, upstream_model):
         return json.dumps(body, separators=(",", ":")).encode()
 
 
+def _post(url, body, headers, timeout):
+    """POST through the Session's transport adapter: the request is built from our own headers, so
+    the Session's per-request merging (session headers, cookie jars, redirects) is skipped."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare(method="POST", url=url, headers=headers, data=body)
+    return SESSION.get_adapter(url).send(prepared, stream=True, timeout=timeout)
+
+
 def _is_timeout(exc):
     return isinstance(exc, requests.Timeout) or any(isinstance(a, ReadTimeoutError) for a in exc.args)
 
@@ -197,10 +205,9 @@ def relay_chat(ctx, target, chat, *, request_id, user_agent=None):
     job = Metered(ctx, target, chat, admission, time.perf_counter())
     config = current_app.config
     try:
-        response = SESSION.post(
-            target.upstream_base_url + "/chat/completions", data=upstream_body(chat, target.upstream_model),
-            headers=_upstream_headers(target, chat, request_id, user_agent), stream=True,
-            timeout=(config["UPSTREAM_CONNECT_TIMEOUT"], config["UPSTREAM_READ_TIMEOUT"]))
+        response = _post(target.upstream_base_url + "/chat/completions", upstream_body(chat, target.upstream_model),
+                         _upstream_headers(target, chat, request_id, user_agent),
+                         (config["UPSTREAM_CONNECT_TIMEOUT"], config["UPSTREAM_READ_TIMEOUT"]))
     except requests.RequestException as exc:
         _fail(job, exc)
     except BaseException:

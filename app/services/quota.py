@@ -14,14 +14,14 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LlmRequest, SpendBucket, User
+from app.models import SpendBucket
 from app.models.base import utcnow
 from app.models.ledger import OUTCOME_IN_PROGRESS
 from app.services import quota_errors
-from app.services.db import is_sqlite, write_transaction
+from app.services.hot_sql import Sql, read_connection, write_connection
 from app.services.pricing import hep_balance_value_micro_usd, hep_tokens_micro
 from app.services.quota_errors import NO_HEP_TOKENS, OVERAGE_CAP, QUOTA_EXHAUSTED
 from app.services.spend import hour_floor, window_start
@@ -37,11 +37,38 @@ USAGE_ESTIMATED = "usage_estimated"
 __all__ = ["NO_HEP_TOKENS", "OVERAGE_CAP", "QUOTA_EXHAUSTED", "Admission", "Result", "Standing", "Ticket",
            "admit_request", "current_standing", "settle_request"]
 
-_LEDGER = LlmRequest.__table__
-_USERS = User.__table__
 _BUCKETS = SpendBucket.__table__
-_USER_COLUMNS = (_USERS.c.cap_micro_usd, _USERS.c.overage_enabled, _USERS.c.overage_cap_micro_usd,
-                 _USERS.c.hep_token_balance_micro, _USERS.c.reserved_micro_usd)
+_USER_FIELDS = "cap_micro_usd, overage_enabled, overage_cap_micro_usd, hep_token_balance_micro, reserved_micro_usd"
+_LOCK_USER = Sql(f"SELECT {_USER_FIELDS} FROM users WHERE id = :user_id FOR UPDATE")
+_READ_USER = Sql(f"SELECT {_USER_FIELDS} FROM users WHERE id = :user_id")
+# Reserving first takes the row lock and saves a statement; a refusal gives the estimate back.
+_RESERVE = Sql(f"UPDATE users SET reserved_micro_usd = reserved_micro_usd + :estimate WHERE id = :user_id "
+               f"RETURNING {_USER_FIELDS}")
+_UNRESERVE = Sql("UPDATE users SET reserved_micro_usd = reserved_micro_usd - :estimate WHERE id = :user_id")
+_WINDOW = Sql("SELECT COALESCE(SUM(spend_micro_usd), 0), COALESCE(SUM(overage_micro_usd), 0) FROM spend_buckets "
+              "WHERE user_id = :user_id AND bucket_start >= :since")
+_INSERT_ROW = Sql(
+    "INSERT INTO llm_requests (request_id, user_id, llm_key_id, model_id, model_name, stream, status_code, outcome, "
+    "error_code, prompt_tokens, cached_tokens, completion_tokens, cost_micro_usd, overage_micro_usd, "
+    "hep_tokens_debited_micro, reserved_micro_usd, started_at, finished_at, duration_ms) VALUES (:request_id, "
+    ":user_id, :key_id, :model_id, :model_name, :stream, :status_code, :outcome, :error_code, 0, 0, 0, 0, 0, 0, "
+    ":reserved, :started_at, :finished_at, :duration_ms) RETURNING id")
+_FINALISE = ("UPDATE llm_requests SET outcome = :outcome, status_code = :status_code, error_code = :error_code, "
+             "prompt_tokens = :prompt_tokens, cached_tokens = :cached_tokens, completion_tokens = :completion_tokens, "
+             "cost_micro_usd = :cost, overage_micro_usd = :overage, hep_tokens_debited_micro = :debit, "
+             "upstream_request_id = :upstream_request_id, ttfb_ms = :ttfb_ms, duration_ms = :duration_ms, "
+             "finished_at = :finished_at WHERE id = :ledger_id")
+# Only a row still in progress holds its reservation (a sweeper may have released it already).
+_FINALISE_HELD = Sql(_FINALISE + f" AND outcome = '{OUTCOME_IN_PROGRESS}'")
+_FINALISE_ANY = Sql(_FINALISE)
+_SETTLE_USER = Sql("UPDATE users SET reserved_micro_usd = :reserved, hep_token_balance_micro = :balance "
+                   "WHERE id = :user_id")
+_ADD_TO_BUCKET = Sql(
+    "INSERT INTO spend_buckets (user_id, bucket_start, spend_micro_usd, overage_micro_usd, request_count) "
+    "VALUES (:user_id, :bucket_start, :cost, :overage, 1) ON CONFLICT (user_id, bucket_start) DO UPDATE SET "
+    "spend_micro_usd = spend_buckets.spend_micro_usd + excluded.spend_micro_usd, "
+    "overage_micro_usd = spend_buckets.overage_micro_usd + excluded.overage_micro_usd, "
+    "request_count = spend_buckets.request_count + 1")
 
 
 @dataclass(frozen=True)
@@ -143,103 +170,76 @@ def _rate():
     return current_app.config["HEP_TOKENS_PER_USD"]
 
 
-def _window_sums(conn, user_id, now):
-    return conn.execute(
-        select(func.coalesce(func.sum(_BUCKETS.c.spend_micro_usd), 0),
-               func.coalesce(func.sum(_BUCKETS.c.overage_micro_usd), 0))
-        .where(_BUCKETS.c.user_id == user_id, _BUCKETS.c.bucket_start >= window_start(now))).one()
+def _standing(user_row, sums):
+    cap, overage_enabled, overage_cap, balance, reserved = user_row
+    return Standing(cap, bool(overage_enabled), overage_cap, balance, reserved, int(sums[0]), int(sums[1]), _rate())
 
 
-def _locked_standing(conn, user_id, now):
+def _locked_standing(sql, user_id, now):
     # Lock first, then sum: on PostgreSQL a statement's snapshot predates any lock wait, so the
     # buckets are read by a second statement that sees every settlement committed before the lock.
-    row = conn.execute(select(*_USER_COLUMNS).where(_USERS.c.id == user_id).with_for_update()).one()
-    spend, overage = _window_sums(conn, user_id, now)
-    return Standing(row[0], bool(row[1]), row[2], row[3], row[4], int(spend), int(overage), _rate())
+    user_row = sql.one(_LOCK_USER, user_id=user_id)
+    return _standing(user_row, sql.one(_WINDOW, user_id=user_id, since=window_start(now)))
 
 
-def current_standing(user_id, now=None, session=None):
+def current_standing(user_id, now=None):
     """A user's standing read without locks (for the remaining-allowance header)."""
-    conn = (session or db.session).connection()
     now = now or utcnow()
-    row = conn.execute(select(*_USER_COLUMNS).where(_USERS.c.id == user_id)).one()
-    spend, overage = _window_sums(conn, user_id, now)
-    return Standing(row[0], bool(row[1]), row[2], row[3], row[4], int(spend), int(overage), _rate())
+    with read_connection() as sql:
+        return _standing(sql.one(_READ_USER, user_id=user_id),
+                         sql.one(_WINDOW, user_id=user_id, since=window_start(now)))
 
 
 def admit_request(ticket, now=None):
     """Admit a request or refuse it (QuotaExceeded); either way its ledger row is written."""
     now = now or utcnow()
-    with write_transaction() as session:
-        conn = session.connection()
-        standing = _locked_standing(conn, ticket.user_id, now)
+    with write_connection() as sql:
+        user_row = sql.one(_RESERVE, estimate=ticket.estimate, user_id=ticket.user_id)
+        admitted = _standing(user_row, sql.one(_WINDOW, user_id=ticket.user_id, since=window_start(now)))
+        standing = replace(admitted, reserved=admitted.reserved - ticket.estimate)
         reason = standing.refusal(ticket.estimate)
-        row = dict(request_id=ticket.request_id, user_id=ticket.user_id, llm_key_id=ticket.key_id,
-                   model_id=ticket.model_id, model_name=ticket.model_name, stream=ticket.stream,
-                   started_at=now, prompt_tokens=0, cached_tokens=0, completion_tokens=0, cost_micro_usd=0,
-                   overage_micro_usd=0, hep_tokens_debited_micro=0)
+        row = dict(request_id=ticket.request_id, user_id=ticket.user_id, key_id=ticket.key_id,
+                   model_id=ticket.model_id, model_name=ticket.model_name, stream=ticket.stream, started_at=now)
         if reason is None:
-            conn.execute(update(_USERS).where(_USERS.c.id == ticket.user_id)
-                         .values(reserved_micro_usd=standing.reserved + ticket.estimate))
-            ledger_id = conn.execute(insert(_LEDGER).values(
-                **row, outcome=OUTCOME_IN_PROGRESS, reserved_micro_usd=ticket.estimate)).inserted_primary_key[0]
+            ledger_id = sql.one(_INSERT_ROW, **row, status_code=None, outcome=OUTCOME_IN_PROGRESS, error_code=None,
+                                reserved=ticket.estimate, finished_at=None, duration_ms=None)[0]
         else:
-            conn.execute(insert(_LEDGER).values(
-                **row, outcome=OUTCOME_REJECTED, status_code=429, error_code=reason, reserved_micro_usd=0,
-                finished_at=now, duration_ms=0))
+            sql.run(_UNRESERVE, estimate=ticket.estimate, user_id=ticket.user_id)
+            sql.one(_INSERT_ROW, **row, status_code=429, outcome=OUTCOME_REJECTED, error_code=reason, reserved=0,
+                    finished_at=now, duration_ms=0)
     if reason is not None:
         raise quota_errors.quota_exceeded(reason, standing, ticket.estimate, _window_buckets(ticket.user_id, now),
                                           now)
-    after = replace(standing, reserved=standing.reserved + ticket.estimate)
-    return Admission(ledger_id=ledger_id, reserved=ticket.estimate, standing=after)
+    return Admission(ledger_id=ledger_id, reserved=ticket.estimate, standing=admitted)
 
 
 def _window_buckets(user_id, now):
-    return db.session.execute(
-        select(_BUCKETS.c.bucket_start, _BUCKETS.c.spend_micro_usd, _BUCKETS.c.overage_micro_usd)
-        .where(_BUCKETS.c.user_id == user_id, _BUCKETS.c.bucket_start >= window_start(now))
-        .order_by(_BUCKETS.c.bucket_start)).all()
-
-
-def _upsert_bucket(conn, user_id, start, cost, overage):
-    if is_sqlite():
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    stmt = dialect_insert(_BUCKETS).values(user_id=user_id, bucket_start=start, spend_micro_usd=cost,
-                                           overage_micro_usd=overage, request_count=1)
-    conn.execute(stmt.on_conflict_do_update(
-        index_elements=[_BUCKETS.c.user_id, _BUCKETS.c.bucket_start],
-        set_={"spend_micro_usd": _BUCKETS.c.spend_micro_usd + cost,
-              "overage_micro_usd": _BUCKETS.c.overage_micro_usd + overage,
-              "request_count": _BUCKETS.c.request_count + 1}))
+    with db.engine.connect() as connection:
+        return connection.execute(
+            select(_BUCKETS.c.bucket_start, _BUCKETS.c.spend_micro_usd, _BUCKETS.c.overage_micro_usd)
+            .where(_BUCKETS.c.user_id == user_id, _BUCKETS.c.bucket_start >= window_start(now))
+            .order_by(_BUCKETS.c.bucket_start)).all()
 
 
 def settle_request(user_id, admission, result, now=None):
     """Replace an admitted request's reservation with its actual cost, atomically."""
     now = now or utcnow()
     cost = max(result.cost or 0, 0)
-    with write_transaction() as session:
-        conn = session.connection()
-        standing = _locked_standing(conn, user_id, now)
+    with write_connection() as sql:
+        standing = _locked_standing(sql, user_id, now)
         overage = max(0, min(cost, standing.spend + cost - standing.cap)) if standing.overage_enabled else 0
         debit = min(standing.balance_micro, hep_tokens_micro(overage, standing.tokens_per_usd))
         values = dict(outcome=result.outcome, status_code=result.status_code, error_code=result.error_code,
                       prompt_tokens=result.prompt_tokens, cached_tokens=result.cached_tokens,
-                      completion_tokens=result.completion_tokens, cost_micro_usd=cost, overage_micro_usd=overage,
-                      hep_tokens_debited_micro=debit, upstream_request_id=result.upstream_request_id,
-                      ttfb_ms=result.ttfb_ms, duration_ms=result.duration_ms, finished_at=now)
-        # Only a row still in progress holds its reservation (a sweeper may have released it).
-        held = conn.execute(update(_LEDGER).where(_LEDGER.c.id == admission.ledger_id,
-                                                  _LEDGER.c.outcome == OUTCOME_IN_PROGRESS)
-                            .values(**values)).rowcount
+                      completion_tokens=result.completion_tokens, cost=cost, overage=overage, debit=debit,
+                      upstream_request_id=result.upstream_request_id, ttfb_ms=result.ttfb_ms,
+                      duration_ms=result.duration_ms, finished_at=now, ledger_id=admission.ledger_id)
+        held = sql.run(_FINALISE_HELD, **values)
         if not held:
-            conn.execute(update(_LEDGER).where(_LEDGER.c.id == admission.ledger_id).values(**values))
-        released = admission.reserved if held else 0
-        reserved = max(0, standing.reserved - released)
-        conn.execute(update(_USERS).where(_USERS.c.id == user_id).values(
-            reserved_micro_usd=reserved, hep_token_balance_micro=standing.balance_micro - debit))
-        _upsert_bucket(conn, user_id, hour_floor(now), cost, overage)
+            sql.run(_FINALISE_ANY, **values)
+        reserved = max(0, standing.reserved - (admission.reserved if held else 0))
+        sql.run(_SETTLE_USER, reserved=reserved, balance=standing.balance_micro - debit, user_id=user_id)
+        sql.run(_ADD_TO_BUCKET, user_id=user_id, bucket_start=hour_floor(now), cost=cost, overage=overage)
     after = replace(standing, reserved=reserved, spend=standing.spend + cost, overage=standing.overage + overage,
                     balance_micro=standing.balance_micro - debit)
     return Settlement(cost=cost, overage=overage, hep_debited_micro=debit, standing=after)
