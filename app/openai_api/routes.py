@@ -18,10 +18,16 @@ def _model_object(model):
 def _request_body():
     """The raw body, refused with 413 past MAX_REQUEST_BYTES (also for bodies without a length)."""
     limit = current_app.config["MAX_REQUEST_BYTES"]
+    too_large = PayloadTooLarge(f"The request body is larger than the {limit}-byte limit.", code="request_too_large")
     if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(f"The request body is larger than the {limit}-byte limit.", code="request_too_large")
-    request.max_content_length = limit
-    return request.get_data(cache=False)
+        raise too_large
+    if request.content_length is None:
+        # werkzeug cuts a chunked body at max_content_length without an error: one byte more tells.
+        request.max_content_length = limit + 1
+    body = request.get_data(cache=False)
+    if len(body) > limit:
+        raise too_large
+    return body
 
 
 @bp.get("/v1/models")

@@ -172,3 +172,19 @@ def test_a_body_over_the_limit_is_413(client, app, key, upstream, monkeypatch):
     response = post_chat(client, key, messages=[{"role": "user", "content": "x" * 2000}])
     assert_openai_error(response, 413, "request_too_large", "invalid_request_error")
     assert upstream.requests == [] and ledger_rows() == []
+
+
+def test_a_chunked_body_over_the_limit_is_413_too(live_server, app, key, upstream, monkeypatch):
+    import requests
+    monkeypatch.setitem(app.config, "MAX_REQUEST_BYTES", 1000)
+
+    def body():  # no Content-Length: requests sends it chunked
+        yield b'{"model": "qwen3-8b", "messages": [{"role": "user", "content": "'
+        yield b"x" * 5000
+        yield b'"}]}'
+
+    response = requests.post(live_server.url + "/v1/chat/completions", data=body(), timeout=10,
+                             headers={**auth(key), "Content-Type": "application/json"})
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]["code"] == "request_too_large"
+    assert upstream.requests == []
