@@ -156,7 +156,12 @@ def test_chunks_reach_the_client_while_the_upstream_is_still_generating(live_ser
             received += next(chunks)
         # The upstream is blocked on the gate: what we have came through before the stream ended.
         assert not upstream.gate.is_set()
-        assert ledger_rows()[0].outcome == "in_progress"
+        # Meanwhile the request is on the ledger with its reservation: a killed worker would
+        # leave exactly this for a sweeper to release.
+        [row] = ledger_rows()
+        assert row.outcome == "in_progress" and row.finished_at is None
+        assert row.reserved_micro_usd > 0
+        assert fresh_user(row.user_id).reserved_micro_usd == row.reserved_micro_usd
         upstream.gate.set()
         for chunk in chunks:
             received += chunk
