@@ -143,6 +143,7 @@ class Metered:
         self.settled = False
 
     def first_byte(self):
+        """Note the time to the upstream's first byte (once)."""
         if self.ttfb_ms is None:
             self.ttfb_ms = int((time.perf_counter() - self.started) * 1000)
 

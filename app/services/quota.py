@@ -1,9 +1,10 @@
 """Admission and settlement of OpenAI-side requests against the rolling 30-day cap (SPEC §4).
 
 Two phases, each one short write transaction holding the user's row lock:
-- admission reads the user row and the window's spend buckets (at most 721 rows, whatever
-  the history), decides, reserves an estimate in `users.reserved_micro_usd` and writes the
-  request's ledger row (`in_progress`, with its reservation) — or writes a `rejected` row;
+- admission reserves an estimate in `users.reserved_micro_usd` (which takes the row lock),
+  reads the window's spend buckets (at most 721 rows, whatever the history), decides, and
+  writes the request's ledger row (`in_progress`, with its reservation) — or gives the
+  estimate back and writes a `rejected` row;
 - settlement swaps the reservation for the actual cost: it adds the cost to the current
   hour's bucket, debits the overage part from the hep-token balance and finalises the row.
 A killed worker leaves an `in_progress` row whose `reserved_micro_usd` a sweeper can release.
@@ -34,8 +35,6 @@ UPSTREAM_UNREACHABLE, UPSTREAM_TIMEOUT, UPSTREAM_DISCONNECTED = \
 CLIENT_DISCONNECTED, INTERNAL_ERROR = "client_disconnected", "internal_error"
 # error_code of a row billed from an estimate because the upstream's usage never came.
 USAGE_ESTIMATED = "usage_estimated"
-__all__ = ["NO_HEP_TOKENS", "OVERAGE_CAP", "QUOTA_EXHAUSTED", "Admission", "Result", "Standing", "Ticket",
-           "admit_request", "current_standing", "settle_request"]
 
 _BUCKETS = SpendBucket.__table__
 _USER_FIELDS = "cap_micro_usd, overage_enabled, overage_cap_micro_usd, hep_token_balance_micro, reserved_micro_usd"

@@ -75,6 +75,7 @@ class EventStream:
         return self._events
 
     def close(self):
+        """Stop relaying: close the upstream connection and settle if that has not happened."""
         try:
             self._events.close()
         finally:
