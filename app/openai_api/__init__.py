@@ -2,3 +2,7 @@
 from flask import Blueprint
 
 bp = Blueprint("openai_api", __name__)
+
+from app.openai_api import errors, routes  # noqa: E402,F401  (routes register themselves on bp)
+
+errors.register_handlers(bp)
