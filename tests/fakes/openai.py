@@ -82,7 +82,8 @@ def stream(pieces=("Hel", "lo", "!"), *, prompt_tokens=PROMPT_TOKENS, completion
     """An SSE stream like vLLM's: a role chunk, one chunk per piece, a finish chunk, the usage
     chunk only when the request asked for it, then [DONE]. The *_after options act after that
     many events: send a mid-stream error, stall until the fake stops, close the connection,
-    reset it (TCP RST), or wait until `fake.gate` is set (or the proxy goes away)."""
+    reset it (TCP RST), or wait until `fake.gate` is set (or the proxy goes away; a gate is
+    waited for before a close or reset at the same event)."""
     def reply(handler, recorded):
         request = recorded.json()
         include_usage = (request.get("stream_options") or {}).get("include_usage") is True
@@ -115,12 +116,12 @@ def stream(pieces=("Hel", "lo", "!"), *, prompt_tokens=PROMPT_TOKENS, completion
             if sent == stall_after:
                 handler.fake.stopping.wait(30)
                 return handler.abort()
+            if sent == gate_after and not handler.wait_for_gate():
+                return None
             if sent == close_after:
                 return handler.abort()
             if sent == reset_after:
                 return handler.reset()
-            if sent == gate_after and not handler.wait_for_gate():
-                return None
             if interval and sent:
                 time.sleep(interval)
             if not handler.write_chunk(event):

@@ -9,6 +9,7 @@ upstream connection behind, without any inspection hook in the app.
 import os
 
 LISTEN = "0A"
+CLOSE_WAIT = "08"
 
 
 def _socket_inodes(pid):
@@ -21,6 +22,25 @@ def _socket_inodes(pid):
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
     return inodes
+
+
+def _table_inodes(pid, table):
+    try:
+        with open(f"/proc/{pid}/net/{table}") as handle:
+            lines = handle.read().splitlines()[1:]
+    except OSError:
+        return set()
+    column = 6 if table == "unix" else 9
+    return {line.split()[column] for line in lines if len(line.split()) > column}
+
+
+def orphaned_sockets(pid):
+    """Sockets the process still holds whose connection the kernel has already torn down (e.g. reset
+    by the peer): a descriptor nobody closed."""
+    known = set()
+    for table in ("tcp", "tcp6", "udp", "udp6", "unix"):
+        known |= _table_inodes(pid, table)
+    return sorted(_socket_inodes(pid) - known)
 
 
 def _port(address):
@@ -52,6 +72,16 @@ def connections_to(pid, port):
 def client_connections(pid, port):
     """The process's accepted connections on its own listening port: one per live request greenlet."""
     return [c for c in tcp_connections(pid) if c[0] == port]
+
+
+def leftovers(pid, app_port):
+    """What a finished request must not leave behind in the worker: client connections (request
+    greenlets), connections the peer closed but the worker did not (CLOSE_WAIT), orphaned sockets."""
+    connections = tcp_connections(pid)
+    found = {"client connections": [c for c in connections if c[0] == app_port],
+             "half-closed": [c for c in connections if c[2] == CLOSE_WAIT],
+             "orphaned sockets": orphaned_sockets(pid)}
+    return {name: items for name, items in found.items() if items}
 
 
 def open_fds(pid):
