@@ -44,7 +44,8 @@ def reset_between_events(server, fake, machine, count):
     body = received + b"".join(chunks)
     assert response.status_code == 200
     assert body.startswith(b"".join(EVENTS[:4]))
-    assert body[len(b"".join(EVENTS[:4])):].startswith(error_event("The Anthropic API connection broke off mid-stream."))
+    assert body[len(b"".join(EVENTS[:4])):].startswith(
+        error_event("The Anthropic API connection broke off mid-stream."))
     assert fake.streams[-1].wait(timeout=5) == "reset"
     row = finished(count)
     assert (row.outcome, row.status_code, row.error_type) == ("stream_error", 200, "api_error")
