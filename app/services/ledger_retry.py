@@ -21,6 +21,7 @@ from app.extensions import db
 from app.models import LlmRequest
 from app.models.base import utcnow
 from app.models.ledger import OUTCOME_IN_PROGRESS, OUTCOME_INTERRUPTED
+from app.services.db_outage import is_database_unavailable
 
 logger = logging.getLogger("hepgg.ledger_retry")
 
@@ -28,6 +29,7 @@ MAX_PENDING = 10_000
 
 _pending = deque()
 _lock = threading.Lock()
+_runner = threading.Lock()
 
 
 def retry_later(label, write, app=None):
@@ -47,18 +49,29 @@ def pending_count():
 
 
 def retry_pending():
-    """Run the waiting writes in order; stop at the first that fails again (and raise)."""
+    """Run the waiting writes in order; raise at the first that finds the database still unavailable."""
+    with _runner:  # one runner at a time, so no write is run twice at once
+        return _run_pending()
+
+
+def _run_pending():
     done = 0
     while True:
         with _lock:
             if not _pending:
                 break
             label, write, app = _pending[0]
-        if app is None:
-            write()
-        else:
-            with app.app_context():
+        try:
+            if app is None:
                 write()
+            else:
+                with app.app_context():
+                    write()
+        except Exception as exc:
+            if is_database_unavailable(exc):
+                raise  # still away: keep it (and the ones behind it) for the next heartbeat
+            # Anything else would fail forever and hold up the writes behind it.
+            logger.exception("ledger write %s failed again and is dropped", label)
         with _lock:
             if _pending and _pending[0][1] is write:
                 _pending.popleft()

@@ -32,7 +32,7 @@ class Worker:
     def __init__(self, app):
         self.app = app
         self.id = WORKER_PREFIX + uuid.uuid4().hex
-        self.pid = os.getpid()
+        self.generation = _generation
         self.lease_seconds = float(app.config["WORKER_LEASE_SECONDS"])
         self.sweeps = False
         self._stop = threading.Event()
@@ -91,9 +91,21 @@ class Worker:
         self._failing = False
 
 
+_generation = 0
+
+
+def _after_fork_in_child():
+    # A forked child is a new worker: what the parent registered is not its own.
+    global _generation
+    _generation += 1
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _registered(app):
     worker = app.extensions.get(_EXTENSION)
-    return worker if worker is not None and worker.pid == os.getpid() else None
+    return worker if worker is not None and worker.generation == _generation else None
 
 
 def start_worker(app, *, sweeps=False):
