@@ -211,12 +211,13 @@ def _report(args, started, load, tally, samples, checks, unfinished, log_errors)
     print(f"- database: {'PostgreSQL' if args.postgres else 'SQLite'}; gunicorn workers: {args.workers}; "
           f"clients: {args.concurrency}; duration: {args.seconds} s")
     print(f"- load average at start / end: {load[0][0]:.2f} / {load[1][0]:.2f}\n")
-    print("| scenario | calls | errors |\n|---|---:|---:|")
+    print("| scenario | calls | errors | retried after a connection reset |\n|---|---:|---:|---:|")
     for name in sorted(tally.calls):
         errors = sum(count for (scenario, _), count in tally.errors.items() if scenario == name)
-        print(f"| {name} | {tally.calls[name]} | {errors} |")
+        print(f"| {name} | {tally.calls[name]} | {errors} | {tally.retried[name]} |")
     total_calls = sum(tally.calls.values())
-    print(f"| **all** | {total_calls} ({total_calls / args.seconds:.1f}/s) | {sum(tally.errors.values())} |\n")
+    print(f"| **all** | {total_calls} ({total_calls / args.seconds:.1f}/s) | {sum(tally.errors.values())} | "
+          f"{sum(tally.retried.values())} |\n")
     for sample in tally.samples:
         print(f"- error: {sample}")
     print(f"- rows still in progress after the run: {unfinished}; error lines in the server log: {log_errors}\n")

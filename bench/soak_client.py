@@ -2,7 +2,8 @@
 
 `concurrency` threads, each with its own keep-alive requests.Session, run a weighted mix of calls
 until the deadline. A call counts as an error unless it has the expected status and, for
-streams, the body ends the way the protocol ends a complete stream.
+streams, the body ends the way the protocol ends a complete stream. A call whose connection
+fails is retried once (the keep-alive race every HTTP client meets) and counted as retried.
 """
 import random
 import threading
@@ -39,6 +40,7 @@ class Tally:
 
     calls: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
+    retried: Counter = field(default_factory=Counter)
     samples: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -103,7 +105,14 @@ def run_load(target, *, seconds, concurrency, seed=3):
         while time.monotonic() < deadline:
             name = chooser.choices(names, weights)[0]
             try:
-                error = _call(name, target, session, dashboard)
+                try:
+                    error = _call(name, target, session, dashboard)
+                except requests.ConnectionError:
+                    # HTTP keep-alive race: gunicorn closes a connection idle for KEEPALIVE seconds just as
+                    # the client reuses it. Clients (the SDKs included) retry that once; counted apart.
+                    with tally.lock:
+                        tally.retried[name] += 1
+                    error = _call(name, target, session, dashboard)
             except requests.RequestException as exc:
                 error = f"{type(exc).__name__}: {exc}"
             tally.record(name, error)
