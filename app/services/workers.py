@@ -24,6 +24,16 @@ WORKER_PREFIX = "worker:"
 HEARTBEATS_PER_LEASE = 6
 _EXTENSION = "hepgg.worker"
 _lock = threading.Lock()
+_generation = 0
+
+
+def _after_fork_in_child():
+    # A forked child is a new worker: what the parent registered is not its own.
+    global _generation
+    _generation += 1
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class Worker:
@@ -35,7 +45,6 @@ class Worker:
         self.generation = _generation
         self.lease_seconds = float(app.config["WORKER_LEASE_SECONDS"])
         self.sweeps = False
-        self._stop = threading.Event()
         self._failing = False
         self._next_sweep = None
 
@@ -54,17 +63,14 @@ class Worker:
         """Start the heartbeat thread (daemon: it never keeps the process alive)."""
         threading.Thread(target=self._run, name="hepgg-worker-heartbeat", daemon=True).start()
 
-    def stop(self):
-        """Stop the heartbeat (the lease then expires on its own)."""
-        self._stop.set()
-
     def enable_sweeps(self):
         """Also run the ledger sweeper from this heartbeat: first after one heartbeat, then once per lease."""
         self.sweeps = True
         self._next_sweep = time.monotonic() + self.interval
 
     def _run(self):
-        while not self._stop.wait(self.interval):
+        while True:
+            time.sleep(self.interval)  # a greenlet sleep under gevent
             self.beat()
 
     def beat(self):
@@ -89,18 +95,6 @@ class Worker:
         if self._failing:
             logger.info("worker heartbeat: the database answers again")
         self._failing = False
-
-
-_generation = 0
-
-
-def _after_fork_in_child():
-    # A forked child is a new worker: what the parent registered is not its own.
-    global _generation
-    _generation += 1
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _registered(app):
