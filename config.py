@@ -95,6 +95,13 @@ class Config:
     UPSTREAM_CONNECT_TIMEOUT = _env_float("UPSTREAM_CONNECT_TIMEOUT", 5.0)
     UPSTREAM_READ_TIMEOUT = _env_float("UPSTREAM_READ_TIMEOUT", 600.0)
     MAX_REQUEST_BYTES = _env_int("MAX_REQUEST_BYTES", 32 * 1024 * 1024)
+    # The whole request body must arrive within this many seconds of its headers (408 otherwise).
+    REQUEST_BODY_TIMEOUT = _env_float("REQUEST_BODY_TIMEOUT", 60.0)
+    # A worker process renews its heartbeat lease six times per period; the ledger sweeper takes
+    # over the rows of a worker whose lease has expired (app.services.workers, ledger_sweeper).
+    WORKER_LEASE_SECONDS = _env_float("WORKER_LEASE_SECONDS", 60.0)
+    # How long an SQLite statement waits for another process's write lock before giving up (503).
+    SQLITE_BUSY_TIMEOUT = _env_float("SQLITE_BUSY_TIMEOUT", 15.0)
 
     POOL_AUTO_FAILOVER = _env_bool("POOL_AUTO_FAILOVER", False)
     SKILLS_HOST = _env("SKILLS_HOST")

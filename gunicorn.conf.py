@@ -25,3 +25,12 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # MAX_REQUEST_BYTES itself. Header limits stay at gunicorn's defaults.
 limit_request_line = 8190
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Register the worker's heartbeat lease at once and let it sweep dead workers' ledger rows."""
+    from flask import Flask
+
+    from app.services.workers import start_gunicorn_worker
+    if isinstance(worker.wsgi, Flask):
+        start_gunicorn_worker(worker.wsgi)

@@ -6,6 +6,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
 from app import cli, errors, log, routing
+from app.body_deadline import BodyDeadline
 from app.extensions import db, login_manager, migrate
 from app.middleware import PrefixMirror, RequestLog, redact_path
 from app.services import crypto
@@ -41,6 +42,7 @@ def create_app(config_object=None):
     _register_blueprints(app)
     cli.init_app(app)
 
+    app.wsgi_app = BodyDeadline(app.wsgi_app, app.config["REQUEST_BODY_TIMEOUT"])
     # The skills-host switch sits outside the /ai mirror: that host's root belongs to the registry.
     app.wsgi_app = RequestLog(skills_host.wrap(PrefixMirror(app.wsgi_app), app.config.get("SKILLS_HOST")))
     if app.config["TRUSTED_PROXY_COUNT"] > 0:

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 from app.middleware import redact_path
+from app.services.db_outage import database_unavailable, is_database_unavailable
 from app.services.errors import ServiceError
 
 logger = logging.getLogger("hepgg.errors")
@@ -18,7 +19,7 @@ logger = logging.getLogger("hepgg.errors")
 _CODES_BY_STATUS = {
     400: "invalid_request", 401: "unauthenticated", 403: "permission_denied", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "request_too_large", 415: "unsupported_media_type",
-    429: "rate_limited", 500: "internal_error", 502: "upstream_unreachable",
+    408: "request_timeout", 429: "rate_limited", 500: "internal_error", 502: "upstream_unreachable",
     503: "service_unavailable", 504: "upstream_timeout",
 }
 
@@ -36,7 +37,9 @@ class ErrorInfo:
 
 
 def describe(exc):
-    """An ErrorInfo for a ServiceError, an HTTPException or anything else (a 500)."""
+    """An ErrorInfo for a ServiceError, an HTTPException, the database being away (503) or anything else (500)."""
+    if is_database_unavailable(exc):
+        exc = database_unavailable()
     if isinstance(exc, ServiceError):
         return ErrorInfo(exc.status, exc.message, exc.code, exc.param, exc.fields, exc.headers)
     if isinstance(exc, HTTPException):
@@ -91,7 +94,14 @@ def _handle_service_error(exc):
 
 
 def _handle_unexpected(exc):
-    db.session.rollback()
+    try:
+        db.session.rollback()
+    except Exception:  # the database is away: its connection is discarded, there is nothing to roll back
+        pass
+    if is_database_unavailable(exc):
+        logger.warning("database unavailable on %s %s (%s)", request.method, redact_path(request.path),
+                       type(exc).__name__)
+        return render_error(exc)
     logger.error("unhandled %s on %s %s", type(exc).__name__, request.method, redact_path(request.path),
                  exc_info=(type(exc), exc, exc.__traceback__))
     return render_error(exc)

@@ -6,6 +6,7 @@ import threading
 import click
 
 from app.extensions import db
+from app.services.ledger_sweeper import sweep_interrupted_requests
 from app.services.usage_refresher import DEFAULT_INTERVAL_SECONDS, refresh_pool_usage
 
 logger = logging.getLogger("hepgg.usage_refresher")
@@ -32,6 +33,18 @@ def _stop_on_signals(stop):
         signal.signal(signum, handle)
 
 
+def _sweep_ledgers():
+    """Each pass also finishes the ledger rows of dead web workers (app.services.ledger_sweeper)."""
+    try:
+        result = sweep_interrupted_requests()
+    except Exception:  # a failed sweep must not cost the pool its usage refresh; the next pass sweeps again
+        db.session.rollback()
+        logger.exception("ledger sweep failed")
+        return
+    if result.rows:
+        click.echo(f"ledger sweep: {result.describe()}")
+
+
 @usage.command("refresh")
 @click.option("--loop", is_flag=True, help="Keep refreshing, one pass per interval, until stopped.")
 @click.option("--interval", type=click.IntRange(min=1), default=DEFAULT_INTERVAL_SECONDS, show_default=True,
@@ -44,6 +57,7 @@ def refresh(loop, interval):
         click.echo(f"usage refresher running every {interval}s")
     while True:
         try:
+            _sweep_ledgers()
             _echo_pass(refresh_pool_usage(interval=interval, should_stop=stop.is_set))
         except Exception as exc:
             db.session.rollback()

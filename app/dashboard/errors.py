@@ -1,13 +1,14 @@
 """Dashboard error handlers: JSON ({"error": {"code", "message", "fields"?}}) for the API, HTML for pages."""
 import logging
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import ErrorInfo, describe, render_json_error
 from app.extensions import db
 from app.middleware import redact_path
+from app.services.db_outage import is_database_unavailable
 from app.services.errors import ServiceError
 
 logger = logging.getLogger("hepgg.dashboard")
@@ -37,7 +38,15 @@ def _page_error(exc):
 
 
 def _page_unexpected(exc):
-    db.session.rollback()
+    try:
+        db.session.rollback()
+    except Exception:  # the database is away: nothing to roll back
+        pass
+    if is_database_unavailable(exc):
+        # Rendered without the context processors: Flask-Login's would look up the user in the database.
+        info = describe(exc)
+        page = current_app.jinja_env.get_template("dashboard/unavailable.html").render(info=info)
+        return page, info.status, info.headers
     logger.error("unhandled %s on %s %s", type(exc).__name__, request.method, redact_path(request.path),
                  exc_info=(type(exc), exc, exc.__traceback__))
     return render_template("dashboard/error.html",

@@ -9,6 +9,8 @@ from app.extensions import db
 from app.models.base import BigIntPK, utcnow
 
 OUTCOME_IN_PROGRESS = "in_progress"
+# A row left in progress by a worker process that died; set by app.services.ledger_sweeper.
+OUTCOME_INTERRUPTED = "interrupted"
 
 
 class ClaudeRequest(db.Model):
@@ -48,6 +50,8 @@ class ClaudeRequest(db.Model):
     cost_micro_usd: Mapped[int] = mapped_column(BigInteger, default=0)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[Optional[datetime]]
+    # The worker process that admitted the request (its heartbeat lease name, app.services.workers).
+    worker_id: Mapped[Optional[str]] = mapped_column(String(64))
 
 
 class LlmRequest(db.Model):
@@ -84,6 +88,8 @@ class LlmRequest(db.Model):
     duration_ms: Mapped[Optional[int]] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[Optional[datetime]]
+    # The worker process that admitted the request (its heartbeat lease name, app.services.workers).
+    worker_id: Mapped[Optional[str]] = mapped_column(String(64))
 
 
 class SpendBucket(db.Model):

@@ -12,6 +12,7 @@ read cannot wait for the lock. Statements are built once, so SQLAlchemy's compil
 is hit without re-deriving cache keys per request.
 """
 from contextlib import contextmanager
+from functools import partial
 
 from sqlalchemy import bindparam, insert, update
 
@@ -19,6 +20,8 @@ from app.models import ClaudeRequest, Machine
 from app.models.base import utcnow
 from app.services.claude_metering import OUTCOME_IN_PROGRESS, OUTCOME_REJECTED
 from app.services.db import WRITE_LOCK_OPTION
+from app.services.ledger_retry import retry_later
+from app.services.workers import current_worker_id
 
 _LEDGER = ClaudeRequest.__table__
 _MACHINES = Machine.__table__
@@ -45,7 +48,7 @@ def _row(call, *, pooled_account_id, model, stream, started_at, outcome):
         "request_id": call.request_id, "user_id": call.machine.user_id, "machine_id": call.machine.id,
         "pooled_account_id": pooled_account_id, "passthrough": call.machine.passthrough,
         "method": call.method[:10], "path": _clip(call.path, 512), "model": _clip(model, 128),
-        "stream": bool(stream), "started_at": started_at, "outcome": outcome,
+        "stream": bool(stream), "started_at": started_at, "outcome": outcome, "worker_id": current_worker_id(),
     }
 
 
@@ -75,12 +78,21 @@ def record_rejected_request(engine, call, *, status, error_type, model=None, str
 
 def finish_claude_request(engine, request_id, *, outcome, status_code, model, stream, usage, error_type,
                           upstream_request_id, ttfb_ms, duration_ms, cost_micro_usd):
-    """Finalise an admitted row; runs outside any request, on its own short transaction."""
+    """Finalise an admitted row; runs outside any request, on its own short transaction (retried
+    by the worker's heartbeat when it fails)."""
     values = {
         "finished_request_id": request_id, "outcome": outcome, "status_code": status_code, "stream": bool(stream),
         "error_type": _clip(error_type, 64), "upstream_request_id": _clip(upstream_request_id, 128),
         "ttfb_ms": ttfb_ms, "duration_ms": duration_ms, "cost_micro_usd": cost_micro_usd,
         "finished_at": utcnow(), "model": _clip(model, 128), **usage.as_dict(),
     }
+    try:
+        _finish(engine, values)
+    except Exception:
+        retry_later(request_id, partial(_finish, engine, values))  # the database is away: try again later
+        raise
+
+
+def _finish(engine, values):
     with _write(engine) as connection:
         connection.execute(_FINISH, values)

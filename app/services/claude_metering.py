@@ -22,7 +22,7 @@ OUTCOME_REJECTED = "rejected"
 # Bodies above this are relayed but not parsed (a message body is far smaller).
 MAX_METERED_JSON_BYTES = 8 * 1024 * 1024
 _USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-_INTERESTING_EVENTS = {b"message_start", b"message_delta", b"error", b"message"}
+_INTERESTING_EVENTS = {b"message_start", b"message_delta", b"message_stop", b"error", b"message"}
 
 
 class Usage:
@@ -67,6 +67,7 @@ class ClaudeMeter:
         self.model = model
         self.usage = Usage()
         self.error_type = None
+        self.stopped = False  # a stream's message_stop arrived
         self.stream = "text/event-stream" in content_type
         self._splitter = SSEEventSplitter() if self.stream else None
         self._json = read_body and not self.stream and "json" in content_type
@@ -103,6 +104,11 @@ class ClaudeMeter:
                 self._on_event(event_data(block))
 
     @property
+    def readable(self):
+        """Whether the bytes could be read (not compressed in an encoding we cannot undo)."""
+        return not self._unreadable
+
+    @property
     def at_event_boundary(self):
         """For streams: whether the bytes so far end exactly between events."""
         return self._splitter is None or self._splitter.at_boundary
@@ -118,6 +124,8 @@ class ClaudeMeter:
             self.usage.apply(message.get("usage"), only_present=True)
         elif kind == "message_delta":
             self.usage.apply(data.get("usage"), only_present=True)
+        elif kind == "message_stop":
+            self.stopped = True
         elif kind == "error":
             self._note_error(data)
 

@@ -14,7 +14,7 @@ from app.extensions import db
 WRITE_LOCK_OPTION = "hepgg_write_lock"
 
 
-def _configure_sqlite(engine):
+def _configure_sqlite(engine, busy_timeout_ms):
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
@@ -22,7 +22,7 @@ def _configure_sqlite(engine):
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -36,7 +36,7 @@ def init_app(app):
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
-            _configure_sqlite(engine)
+            _configure_sqlite(engine, int(app.config.get("SQLITE_BUSY_TIMEOUT", 15.0) * 1000))
 
 
 def is_sqlite():

@@ -42,6 +42,11 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+class RequestTimeout(ServiceError):
+    status = 408
+    code = "request_timeout"
+
+
 class PayloadTooLarge(ServiceError):
     status = 413
     code = "request_too_large"

@@ -8,7 +8,7 @@ bytes, so a chunk costs a few substring searches on the hot path.
 import json
 
 from app.services.pricing import Usage
-from app.services.upstream_errors import error_event, normalize_error
+from app.services.upstream_errors import error_event, error_object, normalize_error
 
 DONE_EVENT = b"data: [DONE]\n\n"
 
@@ -155,10 +155,20 @@ class StreamMeter:
         """One complete event (without its blank line): the bytes to relay, or None to drop it."""
         data = self._data(event)
         if data is None:
-            return event + b"\n\n"  # comments and fields without data pass through
+            # Comments and fields without data pass through, unless they are not even text (SSE is UTF-8).
+            try:
+                event.decode()
+            except UnicodeDecodeError:
+                return None
+            return event + b"\n\n"
         if data.strip() == b"[DONE]":
             self.done = True
             return None
+        if not data.lstrip().startswith(b"{"):
+            # Upstreams send JSON objects and [DONE] only; anything else would break the client's decoder.
+            self.error = error_object(502, "The model's upstream server sent an event that is not JSON.",
+                                      code="bad_upstream_response")
+            return error_event(self.error)
         payload = None
         if self._rewriter is None:
             payload = _loads(data)

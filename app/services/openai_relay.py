@@ -18,6 +18,7 @@ from urllib3.exceptions import ReadTimeoutError
 
 from app.services import catalogue, quota
 from app.services.errors import InvalidInput, UpstreamTimeout, UpstreamUnreachable
+from app.services.ledger_retry import settle_later
 from app.services.llm_metering import StreamMeter, generated_bytes, rewrite_completion, usage_from
 from app.services.money import format_micro
 from app.services.pricing import BYTES_PER_TOKEN_ESTIMATE, Usage, cost_micro_usd, estimate_cost, \
@@ -168,8 +169,8 @@ class Metered:
         try:
             self.settlement = quota.settle_request(self.user_id, self.admission, result)
         except Exception:
-            logger.exception("settling OpenAI-side request %s failed; its reservation stays until swept",
-                             self.admission.ledger_id)
+            logger.exception("settling OpenAI-side request %s failed", self.admission.ledger_id)
+            settle_later(self.user_id, self.admission, result)
         return self.settlement
 
     def headers(self):

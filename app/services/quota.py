@@ -7,7 +7,8 @@ Two phases, each one short write transaction holding the user's row lock:
   estimate back and writes a `rejected` row;
 - settlement swaps the reservation for the actual cost: it adds the cost to the current
   hour's bucket, debits the overage part from the hep-token balance and finalises the row.
-A killed worker leaves an `in_progress` row whose `reserved_micro_usd` a sweeper can release.
+A killed worker leaves an `in_progress` row whose `reserved_micro_usd` the sweeper releases
+(app.services.ledger_sweeper; the row carries the worker's id).
 Settled spend plus reservations is what admission compares with the cap, so parallel
 requests never lose or double-count spend and the overshoot is bounded by what was in flight.
 """
@@ -26,6 +27,7 @@ from app.services.hot_sql import Sql, read_connection, write_connection
 from app.services.pricing import hep_balance_value_micro_usd, hep_tokens_micro
 from app.services.quota_errors import NO_HEP_TOKENS, OVERAGE_CAP, QUOTA_EXHAUSTED
 from app.services.spend import hour_floor, window_start
+from app.services.workers import current_worker_id
 
 # Ledger outcomes (README "Outcome vocabulary"); in_progress is the admission-time value.
 OUTCOME_REJECTED = "rejected"
@@ -49,9 +51,9 @@ _WINDOW = Sql("SELECT COALESCE(SUM(spend_micro_usd), 0), COALESCE(SUM(overage_mi
 _INSERT_ROW = Sql(
     "INSERT INTO llm_requests (request_id, user_id, llm_key_id, model_id, model_name, stream, status_code, outcome, "
     "error_code, prompt_tokens, cached_tokens, completion_tokens, cost_micro_usd, overage_micro_usd, "
-    "hep_tokens_debited_micro, reserved_micro_usd, started_at, finished_at, duration_ms) VALUES (:request_id, "
-    ":user_id, :key_id, :model_id, :model_name, :stream, :status_code, :outcome, :error_code, 0, 0, 0, 0, 0, 0, "
-    ":reserved, :started_at, :finished_at, :duration_ms) RETURNING id")
+    "hep_tokens_debited_micro, reserved_micro_usd, started_at, finished_at, duration_ms, worker_id) VALUES "
+    "(:request_id, :user_id, :key_id, :model_id, :model_name, :stream, :status_code, :outcome, :error_code, 0, 0, 0, "
+    "0, 0, 0, :reserved, :started_at, :finished_at, :duration_ms, :worker_id) RETURNING id")
 _FINALISE = ("UPDATE llm_requests SET outcome = :outcome, status_code = :status_code, error_code = :error_code, "
              "prompt_tokens = :prompt_tokens, cached_tokens = :cached_tokens, completion_tokens = :completion_tokens, "
              "cost_micro_usd = :cost, overage_micro_usd = :overage, hep_tokens_debited_micro = :debit, "
@@ -192,13 +194,15 @@ def current_standing(user_id, now=None):
 def admit_request(ticket, now=None):
     """Admit a request or refuse it (QuotaExceeded); either way its ledger row is written."""
     now = now or utcnow()
+    worker_id = current_worker_id()  # registering (once per process) writes, so not inside the lock below
     with write_connection() as sql:
         user_row = sql.one(_RESERVE, estimate=ticket.estimate, user_id=ticket.user_id)
         admitted = _standing(user_row, sql.one(_WINDOW, user_id=ticket.user_id, since=window_start(now)))
         standing = replace(admitted, reserved=admitted.reserved - ticket.estimate)
         reason = standing.refusal(ticket.estimate)
         row = dict(request_id=ticket.request_id, user_id=ticket.user_id, key_id=ticket.key_id,
-                   model_id=ticket.model_id, model_name=ticket.model_name, stream=ticket.stream, started_at=now)
+                   model_id=ticket.model_id, model_name=ticket.model_name, stream=ticket.stream, started_at=now,
+                   worker_id=worker_id)
         if reason is None:
             ledger_id = sql.one(_INSERT_ROW, **row, status_code=None, outcome=OUTCOME_IN_PROGRESS, error_code=None,
                                 reserved=ticket.estimate, finished_at=None, duration_ms=None)[0]

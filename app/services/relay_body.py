@@ -8,10 +8,10 @@ failed mid-body, or the WSGI server closed the iterable because the client went 
 finalises the ledger row. close() also finalises bodies the server never iterated (HEAD,
 204, 304).
 
-When an event stream breaks off or goes silent between two events, the client gets one
-final `event: error` in Anthropic's shape instead of a silently truncated stream; when it
-breaks mid-event (or the body is not an event stream) the error propagates so the server
-aborts the connection rather than end the body cleanly.
+When an event stream breaks off, goes silent between two events, or ends without its
+`message_stop`, the client gets one final `event: error` in Anthropic's shape instead of a
+silently truncated stream; when it breaks mid-event (or the body is not an event stream) the
+error propagates so the server aborts the connection rather than end the body cleanly.
 """
 import json
 import logging
@@ -106,11 +106,24 @@ class RelayBody:
                 yield _error_event(message, self._ctx.call.request_id)
             else:
                 outcome = self._completed_outcome()
+                if self._incomplete_message_stream():
+                    outcome = OUTCOME_STREAM_ERROR
+                    self._meter.error_type = "api_error"
+                    if not (self._inject_errors and self._meter.at_event_boundary):
+                        raise UpstreamBodyError("upstream ended the stream mid-event", timed_out=False)
+                    yield _error_event("The Anthropic API ended the stream before the message was complete.",
+                                       self._ctx.call.request_id)
         except GeneratorExit:
             outcome = outcome or OUTCOME_CLIENT_DISCONNECTED
             raise
         finally:
             self._finalise(outcome or OUTCOME_STREAM_ERROR)
+
+    def _incomplete_message_stream(self):
+        """A Messages event stream that ended cleanly but without message_stop (and without an error event)."""
+        meter = self._meter
+        return (self._ctx.messages and meter.stream and meter.readable and self._status < 300
+                and not meter.stopped and meter.error_type is None)
 
     def _completed_outcome(self):
         if self._status >= 400:

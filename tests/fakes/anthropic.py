@@ -15,6 +15,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from tests.fakes.http import reset_connection
+
 MODEL = "claude-sonnet-5"
 
 
@@ -40,7 +42,7 @@ class StreamLog:
 
     def __init__(self):
         self.sent = 0
-        self.ended = None  # complete | client_closed | dropped | stalled | lockstep_timeout
+        self.ended = None  # complete | client_closed | dropped | reset | stalled | lockstep_timeout
         self.done = threading.Event()
 
     def end(self, how):
@@ -88,10 +90,11 @@ class SseReply:
     lockstep: after each chunk but the last, wait for fake.advance().
     interval: pause between chunks. stall_after=N: after N chunks go silent for stall_seconds.
     drop_after=N: after N chunks close the connection without ending the chunked body.
+    reset_after=N: after N chunks reset the connection (TCP RST).
     """
 
     def __init__(self, chunks, status=200, headers=None, *, lockstep=False, interval=0.0,
-                 stall_after=None, stall_seconds=5.0, drop_after=None, lockstep_timeout=10.0):
+                 stall_after=None, stall_seconds=5.0, drop_after=None, reset_after=None, lockstep_timeout=10.0):
         self.chunks = list(chunks)
         self.status = status
         self.headers = _merge_headers({"Content-Type": "text/event-stream; charset=utf-8",
@@ -101,6 +104,7 @@ class SseReply:
         self.stall_after = stall_after
         self.stall_seconds = stall_seconds
         self.drop_after = drop_after
+        self.reset_after = reset_after
         self.lockstep_timeout = lockstep_timeout
 
     def write(self, handler, fake):
@@ -125,6 +129,10 @@ class SseReply:
                 handler.close_connection = True
                 handler.connection.shutdown(socket.SHUT_RDWR)
                 log.end("dropped")
+                return
+            if self.reset_after is not None and index == self.reset_after:
+                reset_connection(handler)
+                log.end("reset")
                 return
             if self.stall_after is not None and index == self.stall_after:
                 handler.close_connection = True

@@ -1,5 +1,7 @@
 """A tiny threaded HTTP server on 127.0.0.1 for fakes: handlers are plain functions."""
 import json
+import socket
+import struct
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -82,3 +84,11 @@ class FakeServer:
 def json_response(status, payload, headers=None):
     """A handler result carrying a JSON body."""
     return status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(payload).encode()
+
+
+def reset_connection(handler):
+    """Close a handler's connection with a TCP RST (SO_LINGER 0) instead of a FIN."""
+    handler.close_connection = True
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.connection.close()
+    handler.rfile.close()  # the socket's last reference: the descriptor is closed now

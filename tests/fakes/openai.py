@@ -6,12 +6,13 @@ or an SSE stream written event by event with chunked encoding (final usage chunk
 a mid-stream error, a stall, a close mid-stream, or a gate the test opens).
 """
 import json
+import select
 import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.fakes.http import Recorded
+from tests.fakes.http import Recorded, reset_connection
 
 PROMPT_TOKENS, COMPLETION_TOKENS = 11, 7
 
@@ -77,11 +78,12 @@ def vllm_error(status, message, *, flat=False):
 
 def stream(pieces=("Hel", "lo", "!"), *, prompt_tokens=PROMPT_TOKENS, completion_tokens=COMPLETION_TOKENS,
            cached_tokens=None, error_after=None, stall_after=None, close_after=None, gate_after=None,
-           interval=0.0, model=None, done=True):
+           reset_after=None, interval=0.0, model=None, done=True):
     """An SSE stream like vLLM's: a role chunk, one chunk per piece, a finish chunk, the usage
     chunk only when the request asked for it, then [DONE]. The *_after options act after that
-    many events: send a mid-stream error, stall until the fake stops, close the connection, or
-    wait until `fake.gate` is set."""
+    many events: send a mid-stream error, stall until the fake stops, close the connection,
+    reset it (TCP RST), or wait until `fake.gate` is set (or the proxy goes away; a gate is
+    waited for before a close or reset at the same event)."""
     def reply(handler, recorded):
         request = recorded.json()
         include_usage = (request.get("stream_options") or {}).get("include_usage") is True
@@ -114,15 +116,29 @@ def stream(pieces=("Hel", "lo", "!"), *, prompt_tokens=PROMPT_TOKENS, completion
             if sent == stall_after:
                 handler.fake.stopping.wait(30)
                 return handler.abort()
+            if sent == gate_after and not handler.wait_for_gate():
+                return None
             if sent == close_after:
                 return handler.abort()
-            if sent == gate_after:
-                handler.fake.gate.wait(30)
+            if sent == reset_after:
+                return handler.reset()
             if interval and sent:
                 time.sleep(interval)
             if not handler.write_chunk(event):
                 return
         handler.end_chunked()
+    return reply
+
+
+def raw_stream(events, *, end=True):
+    """An event stream of exactly these byte strings (one HTTP chunk each): garbage, unterminated
+    events, anything. `end=False` closes the connection instead of ending the chunked body."""
+    def reply(handler, recorded):
+        handler.start_chunked(200, "text/event-stream; charset=utf-8")
+        for event in events:
+            if not handler.write_chunk(event):
+                return None
+        return handler.end_chunked() if end else handler.abort()
     return reply
 
 
@@ -243,6 +259,25 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except OSError:
             self.fake.client_gone.set()
+
+    def wait_for_gate(self):
+        """Wait until `fake.gate` is set; False (and `fake.client_gone` set) if the proxy leaves first."""
+        while not self.fake.gate.wait(0.05):
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            try:
+                gone = bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                gone = True
+            if gone:
+                self.fake.client_gone.set()
+                self.close_connection = True
+                return False
+        return True
+
+    def reset(self):
+        """Reset the connection (TCP RST) in the middle of the chunked body."""
+        self.close_connection = True
+        reset_connection(self)
 
     def abort(self):
         """Drop the connection without finishing the chunked body."""

@@ -65,6 +65,22 @@ def test_a_trailing_event_without_blank_line_is_flushed():
     assert meter.flush() == chunk("a", model="mine")
 
 
+def test_an_event_whose_data_is_not_json_ends_the_stream_with_an_error():
+    meter = StreamMeter("mine", wants_usage=False)
+    out = meter.feed(chunk("a") + b"data: <html>Bad Gateway</html>\n\n" + chunk("b"))
+    assert out.startswith(chunk("a", model="mine"))
+    assert json.loads(out[len(chunk("a", model="mine")) + 6:]) == {"error": {
+        "message": "The model's upstream server sent an event that is not JSON.", "type": "server_error",
+        "param": None, "code": "bad_upstream_response"}}
+    assert meter.finished and meter.generated_chunks == 1
+
+
+def test_fields_that_are_not_text_are_dropped_comments_pass():
+    meter = StreamMeter("mine", wants_usage=False)
+    assert meter.feed(b"\xff\xfe noise\n\n: still here\n\n") == b": still here\n\n"
+    assert meter.feed(b"\x00\xff unterminated") == b"" and meter.flush() == b""
+
+
 def test_non_stream_bodies_keep_their_bytes_except_the_model():
     body = b'{"id":"x","model":"Up/Model","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2}}'
     payload = json.loads(body)
