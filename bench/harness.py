@@ -140,7 +140,8 @@ def flask_cli(env, *args):
                             capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
         raise RuntimeError(f"flask {args[0]} {args[1] if len(args) > 1 else ''} failed:\n{result.stderr[-2000:]}")
-    return result.stdout.strip().splitlines()[-1]
+    lines = result.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def seed(env, openai_url, slow_openai_url):
