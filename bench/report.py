@@ -1,12 +1,17 @@
 """Tables and target verdicts for bench/run.py (markdown on stdout)."""
 import os
 import platform
+import re
 import subprocess
 from dataclasses import dataclass, field
 
 from bench.loadgen import percentile
 
 MIB = 1024 * 1024
+_LINE_NUMBER = re.compile(r":\d+\)$")
+# Leaf frames of a worker waiting for work (py-spy cannot always tell them from busy ones).
+_IDLE = {"Hub.run (gevent/hub.py)", "Arbiter.wait_for_signals (gunicorn/arbiter.py)",
+         "EpollSelector.select (selectors.py)", "acquire_with_timeout (gevent/_threading.py)"}
 
 
 @dataclass
@@ -150,29 +155,32 @@ def verdicts(rows, thousand):
 
 
 def profile_summary(raw_path, top=15):
-    """Top functions by own samples and by inclusive samples from a py-spy `--format raw` file."""
+    """Where the workers spent their busy samples, from a py-spy `--format raw` file: the functions
+    with the most samples of their own, and the app's functions including what they call."""
     own, inclusive, total = {}, {}, 0
     try:
         with open(raw_path) as handle:
-            for line in handle:
-                stack, _, count = line.rstrip("\n").rpartition(" ")
-                if not stack or not count.isdigit():
-                    continue
-                count = int(count)
-                total += count
-                frames = [frame for frame in stack.split(";") if frame and not frame.startswith("process ")
-                          and not frame.startswith("thread ")]
-                if frames:
-                    own[frames[-1]] = own.get(frames[-1], 0) + count
-                for frame in set(frames):
-                    inclusive[frame] = inclusive.get(frame, 0) + count
+            lines = handle.readlines()
     except OSError:
         return "(no profile)"
+    for line in lines:
+        stack, _, count = line.rstrip("\n").rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = [_LINE_NUMBER.sub(")", frame) for frame in stack.split(";")
+                  if frame and not frame.startswith(("process ", "thread "))]
+        if not frames or frames[-1] in _IDLE:
+            continue
+        count = int(count)
+        total += count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + count
     if not total:
         return "(empty profile)"
-    out = [f"{total} samples. Own time:", ""]
+    out = [f"{total} busy samples. Own time:", ""]
     out += [f"    {100 * n / total:5.1f}%  {frame}" for frame, n in sorted(own.items(), key=lambda i: -i[1])[:top]]
-    out += ["", "Inclusive time, app and relay frames:", ""]
-    app_frames = [(frame, n) for frame, n in inclusive.items() if "/app/" in frame or "wsgi" in frame]
+    out += ["", "Including callees, the app's own functions:", ""]
+    app_frames = [(frame, n) for frame, n in inclusive.items() if "(app/" in frame]
     out += [f"    {100 * n / total:5.1f}%  {frame}" for frame, n in sorted(app_frames, key=lambda i: -i[1])[:top]]
     return "\n".join(out)
