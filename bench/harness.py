@@ -54,6 +54,13 @@ class Proc:
                 self.popen.kill()
                 self.popen.wait()
 
+    def remove_log(self):
+        """Delete the log file (kept when a run fails, for a look)."""
+        try:
+            os.unlink(self.log_path)
+        except OSError:
+            pass
+
     def log_tail(self, lines=40):
         try:
             return "\n".join(Path(self.log_path).read_text(errors="replace").splitlines()[-lines:])

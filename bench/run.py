@@ -163,6 +163,7 @@ def thousand_streams(args, database, env, machine_token, llm_key, slow_url):
         monitor.stop()
     finally:
         app.stop()
+    app.remove_log()
     samples = [s for result in results for s in result.samples]
     ledger_rows, ledger_ok = 0, True
     for scenario, _, count in plan:
@@ -201,6 +202,7 @@ def one_database(args, kind, fake_url, slow_url, tmp):
                     row.cpu_seconds = max(0.0, row.cpu_seconds - idle[0] * row.wall)
         finally:
             app.stop()
+        app.remove_log()
         if args.streams and (kind == args.databases[0] or not args.quick):
             thousand.append(thousand_streams(args, database, env, machine_token, llm_key, slow_url))
             print(f"  done: {kind} {args.streams} streams", file=sys.stderr, flush=True)
@@ -263,8 +265,9 @@ def main(argv=None):
                 rows, thousand = rows + got, thousand + big
                 versions.append(version)
     finally:
-        fake.stop()
-        slow.stop()
+        for proc in (fake, slow):
+            proc.stop()
+            proc.remove_log()
     elapsed = time.monotonic() - clock
     print(f"# Benchmark run {started:%Y-%m-%d %H:%M} UTC\n")
     print(f"- command: `{' '.join([os.path.relpath(sys.executable)] + sys.argv)}`")
