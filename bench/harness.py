@@ -128,7 +128,7 @@ class Database:
     def server_version(self):
         if self.kind == "sqlite":
             return "SQLite " + sqlite3.sqlite_version
-        return self.query("SHOW server_version")[0][0].split(" ")[0]
+        return "PostgreSQL " + self.query("SHOW server_version")[0][0].split(" ")[0]
 
 
 def app_env(database, port, anthropic_url, workers):
