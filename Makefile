@@ -36,7 +36,7 @@ test: $(VENV)/.installed-dev
 
 ## demo: the app on a local fake upstream, seeded, printing commands to paste (Ctrl-C stops it all)
 demo: $(VENV)/.installed-dev
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/python bench/demo.py
+	$(BIN)/python bench/demo.py --host $(HOST) --port $(PORT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

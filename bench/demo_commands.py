@@ -4,6 +4,7 @@ Each command is a block: a `# title` line, then shell lines up to the next blank
 block can be pasted whole (or run with `bash -c`) from the checkout's root. tests/demo reads
 them back by title.
 """
+import json
 from dataclasses import dataclass
 
 CLAUDE_MODEL = "claude-sonnet-5"
@@ -38,7 +39,7 @@ def blocks(base, seeded, data_dir):
     proxy = f"{base}/anthropic/{seeded.proxy_token}"
     anthropic_headers = "-H 'content-type: application/json' -H 'anthropic-version: 2023-06-01'"
     openai_headers = f"-H 'Authorization: Bearer {seeded.llm_key}' -H 'Content-Type: application/json'"
-    chat = [{"role": "user", "content": "Hi"}]
+    chat = json.dumps([{"role": "user", "content": "Hi"}])
     return [
         ("Anthropic proxy (curl)", [
             f"curl -s {proxy}/v1/messages {anthropic_headers} \\",
@@ -74,10 +75,10 @@ def blocks(base, seeded, data_dir):
             "from openai import OpenAI",
             f'client = OpenAI(base_url="{base}/v1", api_key="{seeded.llm_key}")',
             'print("models:", [m.id for m in client.models.list()])',
-            f'reply = client.chat.completions.create(model="{seeded.model}", messages={chat!r})',
+            f'reply = client.chat.completions.create(model="{seeded.model}", messages={chat})',
             'print("reply:", reply.choices[0].message.content)',
             'print("usage:", reply.usage.prompt_tokens, "in,", reply.usage.completion_tokens, "out")',
-            f'chunks = client.chat.completions.create(model="{seeded.model}", messages={chat!r}, stream=True)',
+            f'chunks = client.chat.completions.create(model="{seeded.model}", messages={chat}, stream=True)',
             'print("stream:", "".join(c.choices[0].delta.content or "" for c in chunks if c.choices))',
             "EOF",
         ]),
