@@ -108,9 +108,11 @@ def render(base, seeded, data_dir):
         f"Dashboard:  {base}/dashboard/",
         f"  email:    {seeded.email}",
         f"  password: {seeded.password}",
+        "(an admin, so the admin pages show too)",
         "",
         "Seeded for that user (this run only): the machine 'demo-laptop' with its proxy token, an active",
         f"pooled account 'demo-pool' (a fake API key), the model '{seeded.model}', an LLM key and a usage token.",
+        "The fake upstream answers every prompt with 8 pieces of text, each the time it was sent (t=<ns>).",
         "Paste any block below into another terminal, from this checkout's directory:",
         "",
     ]
