@@ -26,8 +26,8 @@ Routes (the query string is ignored):
   (role chunk, N content chunks, finish chunk, a `choices: []` usage chunk when
   `stream_options.include_usage` is true) then `data: [DONE]`.
 
-Timing: the first event (or the non-stream body) is written `--ttft-ms` after the request was
-read, then one event every `--gap-ms`. Each text delta (Anthropic `text_delta.text`, OpenAI
+Timing: the first text delta of a stream, or a whole non-stream body, is written `--ttft-ms`
+after the request was read; a stream then writes one text delta every `--gap-ms`. Each text delta (Anthropic `text_delta.text`, OpenAI
 `delta.content`) is `"t=<ns> "`, `<ns>` being `time.time_ns()` when the event was written, so
 a client on the same machine measures relay lag as its receipt time minus `<ns>`.
 
@@ -161,7 +161,7 @@ async def anthropic_messages(ex, timing):
     message_id = f"msg_fake{next(_ids):012d}"
     extra = [("request-id", f"req_fake{next(_ids):012d}")]
     if body.get("stream") is not True:
-        await asyncio.sleep(timing.ttft + timing.gap * max(0, timing.events - 1))
+        await asyncio.sleep(timing.ttft)
         text = "".join(_stamp() for _ in range(timing.events))
         payload = {"id": message_id, "type": "message", "role": "assistant", "model": model,
                    "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
@@ -215,7 +215,7 @@ async def openai_chat(ex, timing):
     completion_id, created = f"chatcmpl-fake{next(_ids):012d}", int(time.time())
     extra = [("x-request-id", completion_id)]
     if body.get("stream") is not True:
-        await asyncio.sleep(timing.ttft + timing.gap * max(0, timing.events - 1))
+        await asyncio.sleep(timing.ttft)
         text = "".join(_stamp() for _ in range(timing.events))
         payload = {"id": completion_id, "object": "chat.completion", "created": created, "model": model,
                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
