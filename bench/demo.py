@@ -127,7 +127,7 @@ def _signal_group(pgid, signum):
         pass
 
 
-def _wait_for(check, what, process, log_path, timeout=30.0):
+def _wait_for(check, what, process, log_path, timeout=60.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
