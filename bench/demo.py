@@ -180,7 +180,7 @@ def _environment(args, data_dir, upstream):
 def _seed(env, upstream, password):
     """Everything the printed commands use, created through the admin CLI."""
     _flask(env, "db", "upgrade")  # the Procfile's `release:`
-    account_key = _flask(env, "users", "create", EMAIL, "--password", password, "--admin")[-2].split()[-1]
+    account_key = _flask(env, "users", "create", EMAIL, f"--password={password}", "--admin")[-2].split()[-1]
     _flask(env, "pool", "add", "--label", "demo-pool", "--api-key", "sk-ant-api03-demo-fake-key-never-sent-anywhere")
     _flask(env, "models", "add", MODEL, "--upstream-url", upstream + "/v1", "--upstream-model", "fake-model",
            "--input-usd-per-mtok", "0.05", "--output-usd-per-mtok", "0.2", "--user-allowed")
