@@ -27,9 +27,10 @@ Routes (the query string is ignored):
   `stream_options.include_usage` is true) then `data: [DONE]`.
 
 Timing: the first text delta of a stream, or a whole non-stream body, is written `--ttft-ms`
-after the request was read; a stream then writes one text delta every `--gap-ms`. Each text delta (Anthropic `text_delta.text`, OpenAI
-`delta.content`) is `"t=<ns> "`, `<ns>` being `time.time_ns()` when the event was written, so
-a client on the same machine measures relay lag as its receipt time minus `<ns>`.
+after the request was read; a stream then writes one text delta every `--gap-ms`. Each text
+delta (Anthropic `text_delta.text`, OpenAI `delta.content`) is `"t=<ns> "`, `<ns>` being
+`time.time_ns()` when the event was written, so a client on the same machine measures relay
+lag as its receipt time minus `<ns>`.
 
 Usage is deterministic from the request: input/prompt tokens = 8 + (characters of text in
 `system` and `messages`) // 4; output/completion tokens = the number of text deltas
