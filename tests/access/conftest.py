@@ -31,9 +31,18 @@ def upstream(app):
     server.stop()
 
 
+class Browser(DashboardClient):
+    """A DashboardClient that reads every body to its end and closes it, as a WSGI server does
+    (an unclosed proxy stream would keep its request's database work open past the test)."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 def browser(app, user=None):
     """A cookie-keeping client; signed in as `user` when given."""
-    client = DashboardClient(app, app.response_class, use_cookies=True)
+    client = Browser(app, app.response_class, use_cookies=True)
     return client.login(user) if user is not None else client
 
 

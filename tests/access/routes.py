@@ -22,35 +22,35 @@ class Route:
     owned: str | None = None
 
 
-P, O, U, C = Route("proxy"), Route("openai"), Route("usage"), Route("cli")
+PROXY, OPENAI, USAGE, CLI = Route("proxy"), Route("openai"), Route("usage"), Route("cli")
 A, AA = Route("dash_api"), Route("dash_api", admin=True)
 G, GA = Route("dash_page"), Route("dash_page", admin=True)
 PUBLIC = Route("public")
 
 ROUTES = {
     # Anthropic proxy: every method, with and without a sub-path.
-    **{("proxy.forward", m, r): P for m in ("GET", "POST", "PUT", "PATCH", "DELETE")
+    **{("proxy.forward", m, r): PROXY for m in ("GET", "POST", "PUT", "PATCH", "DELETE")
        for r in ("/anthropic/<token>/", "/anthropic/<token>/<path:subpath>")},
     # OpenAI-compatible API.
-    ("openai_api.chat_completions", "POST", None): O,
-    ("openai_api.list_models", "GET", None): O,
-    ("openai_api.get_model", "GET", None): O,
+    ("openai_api.chat_completions", "POST", None): OPENAI,
+    ("openai_api.list_models", "GET", None): OPENAI,
+    ("openai_api.get_model", "GET", None): OPENAI,
     # Usage API (pooled accounts are shared by everyone: no per-user objects).
-    ("usage_api.pool_usage", "GET", None): U,
-    ("usage_api.account_usage", "GET", None): U,
-    ("usage_api.activate_account", "POST", None): U,
+    ("usage_api.pool_usage", "GET", None): USAGE,
+    ("usage_api.account_usage", "GET", None): USAGE,
+    ("usage_api.activate_account", "POST", None): USAGE,
     # CLI API (ccas).
-    ("cli_api.me", "GET", None): C,
-    ("cli_api.create_machine", "POST", None): C,
-    ("cli_api.list_machines", "GET", None): C,
+    ("cli_api.me", "GET", None): CLI,
+    ("cli_api.create_machine", "POST", None): CLI,
+    ("cli_api.list_machines", "GET", None): CLI,
     ("cli_api.get_machine", "GET", None): Route("cli", owned="machine_id"),
     ("cli_api.rotate_machine", "POST", None): Route("cli", owned="machine_id"),
     ("cli_api.revoke_machine", "POST", None): Route("cli", owned="machine_id"),
-    ("cli_api.pooled_usage", "GET", None): C,
-    ("cli_api.show_usage_token", "GET", None): C,
-    ("cli_api.mint_usage_token", "POST", None): C,
-    ("cli_api.rotate_usage_token", "POST", None): C,
-    ("cli_api.activate_account", "POST", None): C,
+    ("cli_api.pooled_usage", "GET", None): CLI,
+    ("cli_api.show_usage_token", "GET", None): CLI,
+    ("cli_api.mint_usage_token", "POST", None): CLI,
+    ("cli_api.rotate_usage_token", "POST", None): CLI,
+    ("cli_api.activate_account", "POST", None): CLI,
     # Dashboard JSON API.
     ("dashboard.api.account", "GET", None): A,
     ("dashboard.api.update_account", "PATCH", None): A,

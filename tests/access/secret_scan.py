@@ -54,9 +54,14 @@ class _Collector(logging.Handler):
     def __init__(self):
         super().__init__(level=logging.DEBUG)
         self.lines = []
+        self.own_clients = []  # base URLs of servers the test itself calls
         self.setFormatter(JsonFormatter())
 
     def emit(self, record):
+        # The test's own HTTP client logs the URLs it asks for (tokens included): that is the
+        # caller's side, not the app's.
+        if record.name.startswith("urllib3") and any(record.getMessage().startswith(url) for url in self.own_clients):
+            return
         try:
             self.lines.append(self.format(record))
         except Exception as exc:  # a record that cannot be formatted is a finding of its own
@@ -151,6 +156,10 @@ class LeakScan:
     def add_text(self, label, text):
         """Scan some other output too (a server's log file, a CLI's output)."""
         self.external.append((label, text))
+
+    def calls(self, url):
+        """The test's own client calls the server at `url`: its urllib3 log lines are not the app's."""
+        self._collector.own_clients.append(url)
 
     def watch(self, secret):
         """Also look for a secret this process did not mint (a pooled credential, a password)."""

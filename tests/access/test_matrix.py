@@ -7,9 +7,11 @@ unknown id: same status, same body (the id itself aside).
 """
 import itertools
 import re
+import time
 from collections import Counter
 
 import pytest
+from itsdangerous import TimestampSigner
 
 from app.services import llm_keys, machines, skills, usage_tokens, users
 from app.services.account_keys import rotate_account_key
@@ -94,15 +96,20 @@ def not_refused(response):
     return f"{response.status_code} {response.data[:200]!r}" if refused else None
 
 
-def same_answer(mine, unknown, ids):
-    """Another user's id must answer exactly as an unknown one: status and body, ids aside."""
-    def norm(response):
-        text = response.get_data(as_text=True)
-        for value in sorted(map(str, ids), key=len, reverse=True):
-            text = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", "<id>", text)
-        return response.status_code, re.sub(r'"request_id":\s*"[^"]*"', "", text)
-    a, b = norm(mine), norm(unknown)
-    return None if a == b else f"other user's id {a[0]} {a[1][:160]!r} != unknown id {b[0]} {b[1][:160]!r}"
+def same_answer(theirs, unknown, values=("", "")):
+    """Another user's id must answer exactly as an unknown one: status and body, the id itself aside.
+
+    `values` is (their id, the unknown id); the unknown id (distinctive: 2147483000, no-such-...)
+    is put back as theirs in the unknown answer, so any other difference shows.
+    """
+    def text(response):
+        # Request ids and the CSRF tokens pages carry (timestamped per request) differ on every answer.
+        body = re.sub(r'"request_id":\s*"[^"]*"', "", response.get_data(as_text=True))
+        return re.sub(r'(name="csrf[-_]token" (?:content|value)=)"[^"]*"', r"\1", body)
+    theirs_value, unknown_value = map(str, values)
+    a = (theirs.status_code, text(theirs))
+    b = (unknown.status_code, text(unknown).replace(unknown_value, theirs_value) if unknown_value else text(unknown))
+    return None if a == b else f"other user's id {a[0]} {a[1][:300]!r} != unknown id {b[0]} {b[1][:300]!r}"
 
 
 # -- requests --------------------------------------------------------------------------------
@@ -171,6 +178,16 @@ def wrong_kinds(person, surface):
     kinds = {"proxy": person.machine.token, "openai": person.key.token, "usage": person.usage_token,
              "cli": person.account_key, "skills_key": person.skills_key}
     return {kind: token for kind, token in kinds.items() if kind != surface}
+
+
+def aged_cookie(app, value):
+    """The same signed session, as if it had been issued just over PERMANENT_SESSION_LIFETIME ago."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    data = serializer.loads(value)
+    issued = int(time.time() - app.permanent_session_lifetime.total_seconds()) - 60
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TimestampSigner, "get_timestamp", lambda _self: issued)
+        return serializer.dumps(data)
 
 
 # -- the surfaces ----------------------------------------------------------------------------
@@ -272,7 +289,7 @@ def check_cli(call, case):
 def check_skills_key(call, case):
     alice = call.world.alice
     unknown_key = call.anonymous(call.values(alice, access_key="skl_not-a-key"))
-    refused = lambda r: json_error(r, 404, "not_found") or same_answer(r, unknown_key, [])  # noqa: E731
+    refused = lambda r: json_error(r, 404, "not_found") or same_answer(r, unknown_key)  # noqa: E731
     if case == "valid":
         return [("live key", not_refused(call.anonymous()))]
     if case == "malformed":
@@ -323,16 +340,20 @@ def _dashboard(call, case, refused, forbidden, not_found, csrf_failed):
         return _other_ids(call, alice, not_found, client=session, csrf=session.csrf)
     if case == "expired_session":
         session = browser(call.app, person.user)
+        aged = browser(call.app)
+        aged.set_cookie("session", aged_cookie(call.app, session.get_cookie("session").value))
+        checks = [("cookie past its lifetime", refused(call.request(aged, mine, csrf=session.csrf)))]
         users.set_password(person.user, "a-brand-new-password")
-        checks = [("password changed since sign-in", refused(call.request(session, mine, csrf=session.csrf)))]
+        checks.append(("password changed since sign-in", refused(call.request(session, mine, csrf=session.csrf))))
         users.set_password(person.user, person.user.password)
         return checks
     if case == "no_csrf":
         if call.method not in STATE_CHANGING:
             return None
         session = browser(call.app, person.user)
+        foreign = browser(call.app).fetch_csrf()
         return [("no token", csrf_failed(call.request(session, mine))),
-                ("another session's token", csrf_failed(call.request(session, mine, csrf=browser(call.app).fetch_csrf())))]
+                ("another session's token", csrf_failed(call.request(session, mine, csrf=foreign)))]
     raise AssertionError(case)
 
 
