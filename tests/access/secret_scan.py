@@ -20,12 +20,13 @@ from werkzeug.exceptions import HTTPException
 from app.log import JsonFormatter
 from app.services import secrets as secrets_module
 
-# Endpoints that show the signed-in owner a secret they already have (SPEC §2, §8): the usage
-# token reveal, the skills capability URL and the pages/answers built from it.
+# Endpoints that show their caller a secret the caller already owns (SPEC §2, §7, §8): the usage
+# token and skills key "reveal" actions, the CLI's usage-token show/mint, and the skills
+# registry's answers to a capability URL (which carry that URL).
 REVEAL_ENDPOINTS = frozenset({
-    "dashboard.api.usage_token", "dashboard.pages.usage_token", "cli_api.show_usage_token",
-    "cli_api.mint_usage_token",  # mints the token on first use, shows the existing one after (SPEC §7)
-    "dashboard.api.skills_access_key", "dashboard.pages.reveal_skills_key", "dashboard.pages.skills_page",
+    "dashboard.api.usage_token_action", "dashboard.pages.usage_token_action",
+    "dashboard.api.skills_access_key_action", "dashboard.pages.reveal_skills_key",
+    "cli_api.show_usage_token", "cli_api.mint_usage_token",
     "skills.private_index", "skills.private_skill", "skills.import_skill",
 })
 LOGGERS = ("", "hepgg", "werkzeug", "gunicorn", "flask")

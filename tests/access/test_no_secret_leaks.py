@@ -106,6 +106,7 @@ def test_cli_login_with_a_rotated_key_then_the_current_one(app, factories, live_
 def test_dashboard_shows_a_new_secret_once(app, factories, leak_scan):
     model = factories.model("qwen3-8b")
     user = factories.user()
+    factories.usage_token(user)
     client = browser(app, user)
     created = client.call("POST", "/api/v1/ai/llm-keys", {"label": "laptop", "model": model.name})
     assert created.status_code == 201, created.data
@@ -115,6 +116,8 @@ def test_dashboard_shows_a_new_secret_once(app, factories, leak_scan):
     assert rotated.status_code == 200, rotated.data
     page = client.form("/dashboard/keys", {"label": "form-made", "model": model.name})
     assert page.status_code in (200, 201, 302), page.data
+    revealed = client.call("POST", "/api/v1/ai/usage-token", {"action": "reveal"})
+    assert revealed.status_code == 200 and revealed.json["token"].startswith("usg_")
     # Everything after: lists and pages show display prefixes only.
     for path in ("/api/v1/ai/llm-keys", "/api/v1/ai/machines", "/api/v1/ai/account", "/dashboard/keys",
                  "/dashboard/machines", "/dashboard/", "/dashboard/usage-token"):
