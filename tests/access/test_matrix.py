@@ -9,6 +9,7 @@ import itertools
 import re
 import time
 from collections import Counter
+from dataclasses import dataclass
 
 import pytest
 from itsdangerous import TimestampSigner
@@ -42,7 +43,14 @@ NOT_APPLICABLE = {
 }
 NO_OWNED_OBJECT = "no per-user object in the URL"
 SAFE_METHOD = "a safe method: CSRF guards only state-changing requests"
-PUBLIC_WITHOUT_STATE = "public and safe: no credential, no CSRF"
+ALL_MODELS = "lists the key's own models: there is no object id to try"
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    """A case that does not apply to one route (the per-surface ones are in NOT_APPLICABLE)."""
+
+    reason: str
 
 
 # -- the shapes ------------------------------------------------------------------------------
@@ -242,7 +250,7 @@ def check_openai(call, case):
     alice = call.world.alice
     if case == "other_user":
         if call.endpoint == "openai_api.list_models":
-            return None
+            return NotApplicable(ALL_MODELS)
         # A model bound only to bob's keys answers as a model that does not exist.
         if call.endpoint == "openai_api.get_model":
             theirs = call.anonymous(call.values(alice, model_id="other-model"), bearer(alice.key.token))
@@ -280,7 +288,7 @@ def check_cli(call, case):
     alice = call.world.alice
     if case == "other_user":
         if call.route.owned is None:
-            return None
+            return NotApplicable(NO_OWNED_OBJECT)
         return _other_ids(call, alice, lambda r: json_error(r, 404, "not_found"), headers=bearer(alice.account_key))
     return _token_api(call, case, "cli", alice.account_key, alice.old_account_key, None,
                       lambda r: json_error(r, 401, "unauthenticated"))
@@ -335,7 +343,7 @@ def _dashboard(call, case, refused, forbidden, not_found, csrf_failed):
             session = browser(call.app, alice.user)
             return [("non-admin", forbidden(call.request(session, mine, csrf=session.csrf)))]
         if call.route.owned is None:
-            return None
+            return NotApplicable(NO_OWNED_OBJECT)
         session = browser(call.app, alice.user)
         return _other_ids(call, alice, not_found, client=session, csrf=session.csrf)
     if case == "expired_session":
@@ -349,7 +357,7 @@ def _dashboard(call, case, refused, forbidden, not_found, csrf_failed):
         return checks
     if case == "no_csrf":
         if call.method not in STATE_CHANGING:
-            return None
+            return NotApplicable(SAFE_METHOD)
         session = browser(call.app, person.user)
         foreign = browser(call.app).fetch_csrf()
         return [("no token", csrf_failed(call.request(session, mine))),
@@ -375,7 +383,7 @@ def check_public(call, case):
         return [("no credential", not_refused(call.request(client, call.values(call.world.alice), csrf=csrf)))]
     if case == "no_csrf":
         if call.method not in STATE_CHANGING:
-            return None
+            return NotApplicable(SAFE_METHOD)
         if call.endpoint == "dashboard.api.login":
             return [("sign-in", json_error(call.anonymous(), 400, "csrf_failed"))]
         return [("sign-in", html_error(call.anonymous(), 400, "Reload the page"))]
@@ -423,7 +431,8 @@ def test_every_route_answers_every_credential_case_exactly(case, app, world, ups
                 _fresh_credentials(world)
             call = Call(app, world, endpoint, method, rule, route)
             checks = SURFACES[route.surface](call, case)
-            if checks is None:
+            assert checks is not None, (endpoint, method, case)  # a case applies, or says why not
+            if isinstance(checks, NotApplicable):
                 tally["not applicable"] += 1
                 continue
             for label, problem in checks:
@@ -432,6 +441,7 @@ def test_every_route_answers_every_credential_case_exactly(case, app, world, ups
                     problems.append((endpoint, method, rule.rule, label, problem))
         else:
             tally["not applicable"] += 1
+    print(case, dict(tally))
     for problem in problems:
         print(*problem)
     assert problems == []
