@@ -36,8 +36,6 @@ NOT_APPLICABLE = {
     ("usage", "revoked"): "a usage token is rotated, never revoked",
     ("cli", "revoked"): "an account key is rotated, never revoked",
     ("skills_key", "revoked"): "a skills key is rotated, never revoked",
-    ("dash_api", "revoked"): "no server-side session revocation: a password change or the cookie's age ends one",
-    ("dash_page", "revoked"): "no server-side session revocation: a password change or the cookie's age ends one",
     ("dash_api", "rotated"): "a session has no token to rotate (sign-in starts a new one)",
     ("dash_page", "rotated"): "a session has no token to rotate (sign-in starts a new one)",
     **{("public", case): "public route: no credential is asked for" for case in CASES
@@ -281,6 +279,13 @@ def _dashboard(call, case, refused, forbidden, not_found, csrf_failed):
             return NotApplicable(NO_OWNED_OBJECT)
         session = browser(call.app, alice.user)
         return _other_ids(call, alice, not_found, client=session, csrf=session.csrf)
+    if case == "revoked":
+        session = browser(call.app, person.user)
+        copy = browser(call.app)
+        copy.set_cookie("session", session.get_cookie("session").value)
+        signed_out = session.open("/api/v1/ai/logout", method="POST", headers={"X-CSRFToken": session.csrf})
+        assert signed_out.status_code == 200, signed_out.get_data(as_text=True)
+        return [("cookie copied before sign-out", refused(call.request(copy, mine, csrf=session.csrf)))]
     if case == "expired_session":
         session = browser(call.app, person.user)
         aged = browser(call.app)
