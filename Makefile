@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test demo install install-dev clean
+.PHONY: run test demo bench install install-dev clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -37,6 +37,10 @@ test: $(VENV)/.installed-dev
 ## demo: the app on a local fake upstream, seeded, printing commands to paste (Ctrl-C stops it all)
 demo: $(VENV)/.installed-dev
 	$(BIN)/python bench/demo.py --host $(HOST) --port $(PORT)
+
+## bench: the app vs. a direct fake upstream, on SQLite and PostgreSQL (BENCH_ARGS=--quick for ~3 min)
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

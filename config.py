@@ -77,7 +77,11 @@ class Config:
     ENCRYPTION_KEY = _env("ENCRYPTION_KEY")
 
     SQLALCHEMY_DATABASE_URI = normalize_database_url(_env("DATABASE_URL", DEFAULT_SQLITE_URL))
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Each gevent worker runs many requests at once, each taking a pooled connection for a few
+    # short transactions; a pool smaller than that concurrency opens and closes a PostgreSQL
+    # connection (a server process) per request under load. (SQLite keeps SQLAlchemy's defaults.)
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": _env_int("DATABASE_POOL_SIZE", 20),
+                                 "max_overflow": _env_int("DATABASE_MAX_OVERFLOW", 10)}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
 
     ANTHROPIC_BASE_URL = _env("ANTHROPIC_BASE_URL", "https://api.anthropic.com").rstrip("/")

@@ -1,4 +1,4 @@
-"""The Claude request ledger, written in two phases with prebuilt Core statements.
+"""The Claude request ledger, written in two phases with plain SQL.
 
 At admission a row is inserted with outcome `in_progress` and committed before upstream is
 called, so a worker killed mid-request leaves a row behind for a sweeper. When the request
@@ -8,27 +8,32 @@ finished row with outcome `rejected`.
 
 Each write is one short transaction on a pooled connection of its own (no ORM Session on
 the hot path), taking the write lock up front: on SQLite a transaction that has already
-read cannot wait for the lock. Statements are built once, so SQLAlchemy's compiled cache
-is hit without re-deriving cache keys per request.
+read cannot wait for the lock. The statements are plain SQL run on the DBAPI cursor
+(app.services.hot_sql): building and binding Core statements cost more CPU than the writes.
 """
 from contextlib import contextmanager
 from functools import partial
 
-from sqlalchemy import bindparam, insert, update
-
-from app.models import ClaudeRequest, Machine
 from app.models.base import utcnow
-from app.services.claude_metering import OUTCOME_IN_PROGRESS, OUTCOME_REJECTED
+from app.services.claude_metering import OUTCOME_IN_PROGRESS, OUTCOME_REJECTED, Usage
 from app.services.db import WRITE_LOCK_OPTION
+from app.services.hot_sql import Runner, Sql
 from app.services.ledger_retry import retry_later
 from app.services.workers import current_worker_id
 
-_LEDGER = ClaudeRequest.__table__
-_MACHINES = Machine.__table__
-_INSERT = insert(_LEDGER)
-_FINISH = update(_LEDGER).where(_LEDGER.c.request_id == bindparam("finished_request_id"))
-_TOUCH = update(_MACHINES).where(_MACHINES.c.id == bindparam("seen_machine_id")).values(
-    last_seen_at=bindparam("seen_at"))
+_USAGE_COLUMNS = Usage.__slots__
+_ROW_COLUMNS = ("request_id", "user_id", "machine_id", "pooled_account_id", "passthrough", "method", "path", "model",
+                "stream", "started_at", "outcome", "worker_id", "status_code", "error_type", "finished_at",
+                "duration_ms")
+# Token counts and cost start at zero; the row is finalised with the real ones.
+_INSERT = Sql(f"INSERT INTO claude_requests ({', '.join(_ROW_COLUMNS + _USAGE_COLUMNS)}, cost_micro_usd) VALUES "
+              f"({', '.join(':' + name for name in _ROW_COLUMNS)}, {', '.join('0' for _ in _USAGE_COLUMNS)}, 0)")
+_FINISH = Sql("UPDATE claude_requests SET outcome = :outcome, status_code = :status_code, stream = :stream, "
+              "error_type = :error_type, upstream_request_id = :upstream_request_id, ttfb_ms = :ttfb_ms, "
+              "duration_ms = :duration_ms, cost_micro_usd = :cost_micro_usd, finished_at = :finished_at, "
+              f"model = :model, {', '.join(f'{name} = :{name}' for name in _USAGE_COLUMNS)} "
+              "WHERE request_id = :finished_request_id")
+_TOUCH = Sql("UPDATE machines SET last_seen_at = :seen_at WHERE id = :seen_machine_id")
 
 
 @contextmanager
@@ -36,7 +41,7 @@ def _write(engine):
     with engine.connect() as connection:
         connection.execution_options(**{WRITE_LOCK_OPTION: True})
         with connection.begin():
-            yield connection
+            yield Runner(connection)
 
 
 def _clip(value, length):
@@ -49,14 +54,15 @@ def _row(call, *, pooled_account_id, model, stream, started_at, outcome):
         "pooled_account_id": pooled_account_id, "passthrough": call.machine.passthrough,
         "method": call.method[:10], "path": _clip(call.path, 512), "model": _clip(model, 128),
         "stream": bool(stream), "started_at": started_at, "outcome": outcome, "worker_id": current_worker_id(),
+        "status_code": None, "error_type": None, "finished_at": None, "duration_ms": None,
     }
 
 
 def _insert(engine, call, row, now):
-    with _write(engine) as connection:
-        connection.execute(_INSERT, row)
+    with _write(engine) as sql:
+        sql.run(_INSERT, **row)
         if call.touch_machine:
-            connection.execute(_TOUCH, {"seen_machine_id": call.machine.id, "seen_at": now})
+            sql.run(_TOUCH, seen_machine_id=call.machine.id, seen_at=now)
 
 
 def admit_claude_request(engine, call, *, pooled_account_id, model, stream):
@@ -94,5 +100,5 @@ def finish_claude_request(engine, request_id, *, outcome, status_code, model, st
 
 
 def _finish(engine, values):
-    with _write(engine) as connection:
-        connection.execute(_FINISH, values)
+    with _write(engine) as sql:
+        sql.run(_FINISH, **values)

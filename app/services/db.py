@@ -28,7 +28,10 @@ def _configure_sqlite(engine, busy_timeout_ms):
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         immediate = connection.get_execution_options().get(WRITE_LOCK_OPTION)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight on the driver connection: SQLAlchemy's statement machinery would cost more than
+        # the BEGIN itself on every hot-path transaction. A lock timeout surfaces as the driver's
+        # OperationalError, which app.services.db_outage recognises like SQLAlchemy's wrapper.
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def init_app(app):

@@ -8,18 +8,13 @@ process, inside the admission transaction, never as a write of its own per reque
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
-
-from app.extensions import db
-from app.models import Machine
 from app.services.errors import Unauthenticated
+from app.services.hot_sql import Sql, read_connection
 from app.services.secrets import PROXY_TOKEN, digest_secret, has_prefix
 
 LAST_SEEN_WRITE_SECONDS = 60
 
-_MACHINES = Machine.__table__
-_LOOKUP = select(_MACHINES.c.id, _MACHINES.c.user_id, _MACHINES.c.passthrough).where(
-    _MACHINES.c.token_digest == bindparam("digest"))
+_LOOKUP = Sql("SELECT id, user_id, passthrough FROM machines WHERE token_digest = :digest")
 # machine id -> monotonic time its last-seen time was last written by this process
 _last_seen_written = {}
 
@@ -58,11 +53,12 @@ def authenticate_proxy_call(url_token, presented=()):
     if not is_proxy_token(url_token):
         raise Unauthenticated("Invalid proxy token.")
     # One indexed lookup of three columns on a connection of its own: no ORM Session on the hot path.
-    with db.engine.connect() as connection:
-        row = connection.execute(_LOOKUP, {"digest": digest_secret(url_token)}).first()
+    with read_connection() as sql:
+        row = sql.one(_LOOKUP, digest=digest_secret(url_token))
     if row is None:
         raise Unauthenticated("Invalid proxy token: it is unknown, was rotated, or its machine was revoked.")
-    return ProxyMachine(row.id, row.user_id, bool(row.passthrough))
+    machine_id, user_id, passthrough = row
+    return ProxyMachine(machine_id, user_id, bool(passthrough))
 
 
 def last_seen_due(machine_id, *, now=None):

@@ -53,8 +53,10 @@ def send_upstream(method, url, headers, body, *, connect_timeout, read_timeout):
     prepared = requests.PreparedRequest()
     prepared.prepare(method=method, url=url, headers=headers, data=body or None)
     try:
-        return upstream_session().send(prepared, stream=True, allow_redirects=False,
-                                       timeout=(connect_timeout, read_timeout))
+        # Straight to the transport adapter: the Session's per-request work (hooks, cookie
+        # extraction, redirect resolution) does nothing here, as redirects are relayed, not followed.
+        return upstream_session().get_adapter(url).send(prepared, stream=True,
+                                                        timeout=(connect_timeout, read_timeout))
     except requests.Timeout:
         raise UpstreamTimeout(f"The Anthropic API did not answer within {read_timeout:g} seconds.",
                               code="upstream_timeout") from None
