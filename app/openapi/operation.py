@@ -14,6 +14,10 @@ STATUS_TEXT = {
     502: "Upstream unreachable", 503: "Service unavailable (e.g. the database is away)", 504: "Upstream timed out",
     529: "Overloaded",
 }
+# A text/event-stream body, as schemathesis and clients see it: one object per event.
+SSE_EVENT = {"type": "object", "description": "One server-sent event, relayed as the upstream sent it",
+             "properties": {"event": {"type": "string"}, "data": {"type": "string"}, "id": {"type": "string"},
+                            "retry": {"type": "integer"}}}
 # Every operation may meet these: a slow body (408) and the database going away (503).
 ALWAYS = (408, 503)
 

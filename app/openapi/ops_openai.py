@@ -1,13 +1,13 @@
 """Operations of the OpenAI-compatible API (/v1/...)."""
 from app.openai_api.schemas import ChatCompletionRequestSchema, ModelListSchema, ModelSchema
-from app.openapi.operation import OPENAI, Op
+from app.openapi.operation import OPENAI, SSE_EVENT, Op
 from app.openapi.security import LLM_KEY
 
 TAG = "OpenAI-compatible API"
 REMAINING = {"x-hep-remaining-usd": {"description": "What the key's user may still spend in the window (USD)",
                                      "schema": {"type": "string"}}}
 RELAYED = {"application/json": {"type": "object", "description": "The upstream's chat.completion, relayed"},
-           "text/event-stream": {"type": "string", "description": "chat.completion.chunk events, relayed"}}
+           "text/event-stream": SSE_EVENT}
 
 OPERATIONS = [
     Op("openai_api.list_models", "GET", "The models this key may call", TAG, OPENAI,

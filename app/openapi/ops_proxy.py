@@ -3,14 +3,14 @@
 The proxy's own refusals are in Anthropic's error shape; everything else is the upstream's
 answer, relayed with its status, headers and body (JSON, or an SSE stream when asked for).
 """
-from app.openapi.operation import ANTHROPIC, Op
+from app.openapi.operation import ANTHROPIC, SSE_EVENT, Op
 from app.proxy.schemas import MessagesRequestSchema
 
 TAG = "Anthropic proxy"
 PROXY_ERRORS = (400, 401, 403, 404, 413, 429, 500, 502, 503, 504, 529)
 ANY = {"*/*": None}
 MESSAGE = {"application/json": {"type": "object", "description": "The upstream's Message, relayed"},
-           "text/event-stream": {"type": "string", "description": "The upstream's event stream, relayed byte for byte"}}
+           "text/event-stream": SSE_EVENT}
 RELAYED = {"description": "Any other answer of the upstream, relayed as it came (errors in Anthropic's shape)",
            "content": {"*/*": {}}}
 BASE = "/anthropic/{proxy_token}"
