@@ -4,6 +4,7 @@ The proxy's own refusals are in Anthropic's error shape; everything else is the 
 answer, relayed with its status, headers and body (JSON, or an SSE stream when asked for).
 """
 from app.openapi.operation import ANTHROPIC, SSE_EVENT, Op
+from app.openapi.security import PROXY
 from app.proxy.schemas import MessagesRequestSchema
 
 TAG = "Anthropic proxy"
@@ -24,7 +25,7 @@ SUBPATH = {"name": "subpath", "in": "path", "required": True, "schema": {"type":
 
 
 def _relay(method, path, summary, ok, *, body=None, params=(), op_id, description=None):
-    return Op("proxy.forward", method, summary, TAG, ANTHROPIC, ok, PROXY_ERRORS, None, body=body,
+    return Op("proxy.forward", method, summary, TAG, ANTHROPIC, ok, PROXY_ERRORS, PROXY, body=body,
               body_required=body is not None, params=[PROXY_TOKEN, ANTHROPIC_VERSION, *params], path=BASE + path,
               operation_id=op_id, description=description, extra={"default": RELAYED})
 

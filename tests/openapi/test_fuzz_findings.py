@@ -1,0 +1,42 @@
+"""What schemathesis found against a live instance, pinned as plain tests."""
+import pytest
+
+from app.services import catalogue, pool
+from app.services.errors import InvalidInput
+from tests.dashboard.helpers import DashboardClient
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PATCH", "DELETE"])
+def test_an_id_beyond_the_integer_range_is_404_whatever_the_method(app, factories, method):
+    browser = DashboardClient(app, use_cookies=True).login(factories.user(admin=True))
+    for path in ("/api/v1/ai/accounts/2147483648", "/api/v1/ai/machines/99999999999999999999"):
+        response = browser.call(method, path, {})
+        assert response.status_code == 404, (method, path, response.status_code)
+        assert response.json["error"]["code"] == "not_found"
+    assert browser.call("DELETE", "/api/v1/ai/accounts/2147483647", {}).status_code == 404
+
+
+def test_the_largest_id_still_routes(client, factories):
+    user = factories.user()
+    response = client.get("/api/v1/ai/cli/machines/2147483647", headers={"Authorization": f"Bearer {user.account_key}"})
+    assert response.status_code == 404
+    assert "machine" in response.json["error"]["message"].lower()
+
+
+@pytest.mark.parametrize("credential", ["sk-ant-\U0006efec-x", "sk-ant-é", "tab\there"])
+def test_a_pooled_credential_that_cannot_travel_in_a_header_is_refused(app, factories, credential):
+    browser = DashboardClient(app, use_cookies=True).login(factories.user(admin=True))
+    response = browser.call("POST", "/api/v1/ai/accounts", {"label": "odd", "api_key": credential})
+    assert response.status_code == 400
+    assert "api_key" in response.json["error"]["fields"]
+    with pytest.raises(InvalidInput):
+        pool.add_pooled_account("odd-oauth", oauth_access_token=credential)
+
+
+def test_an_upstream_api_key_that_cannot_travel_in_a_header_is_refused(factories):
+    with pytest.raises(InvalidInput):
+        factories.model("m1", upstream_api_key="key-\u20ac")
+    model = factories.model("m2", upstream_api_key="  sk-upstream-placeholder  ")
+    assert catalogue.upstream_api_key(model) == "sk-upstream-placeholder"
+    with pytest.raises(InvalidInput):
+        catalogue.update_model("m2", upstream_api_key="x\u00a0y")
