@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from app.services.errors import InvalidInput
 from app.services.machines import MAX_NAME_LENGTH
+from app.services.text_input import fields_with_nul
 
 
 class StrictBoolean(fields.Boolean):
@@ -62,6 +63,8 @@ def load_body(schema):
             raise InvalidInput("request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise InvalidInput("request body must be a JSON object")
+    if nul := fields_with_nul(data):
+        raise InvalidInput(_summary(nul), fields=nul)
     try:
         return schema.load(data)
     except ValidationError as exc:

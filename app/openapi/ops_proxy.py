@@ -41,6 +41,6 @@ OPERATIONS = [
     _relay("HEAD", "/", "Probe the proxy base URL (answered by the proxy)", {200: None}, op_id="proxy.probe",
            description="Claude Code's connectivity probe: 200 for a live token, 401 otherwise; nothing is relayed."),
     *[_relay(method, "/{subpath}", f"Any other upstream path ({method}, relayed)", {200: ANY}, params=[SUBPATH],
-             op_id=f"proxy.relay_{method.lower()}", body=({"*/*": None} if method in ("POST", "PUT", "PATCH") else None))
+             op_id=f"proxy.relay_{method.lower()}", body=ANY if method in ("POST", "PUT", "PATCH") else None)
       for method in ("GET", "POST", "PUT", "PATCH", "DELETE")],
 ]

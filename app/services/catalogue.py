@@ -123,7 +123,9 @@ def list_models():
 
 
 def find_model(name):
-    """The model with this public id, or None."""
+    """The model with this public id, or None (without a query for a name no model can have)."""
+    if not isinstance(name, str) or not MODEL_NAME_RE.match(name):
+        return None
     return db.session.scalar(select(LlmModel).where(LlmModel.name == name))
 
 

@@ -86,6 +86,7 @@ def test_docs_page_names_every_operation_with_its_parts(client):
     assert not re.search(r"<script|https?://(?!127\.0\.0\.1)[a-z]", page), "the page must be self-contained"
     for path, method, operation in _operations(spec):
         assert f'id="op-{operation["operationId"]}"' in page
+        assert f'<span class="method {method.upper()}">' in page
         assert f"<code>{path}</code>" in page
         for parameter in operation.get("parameters", []):
             assert f"<code>{parameter['name']}</code>" in page

@@ -40,3 +40,26 @@ def test_an_upstream_api_key_that_cannot_travel_in_a_header_is_refused(factories
     assert catalogue.upstream_api_key(model) == "sk-upstream-placeholder"
     with pytest.raises(InvalidInput):
         catalogue.update_model("m2", upstream_api_key="x\u00a0y")
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/v1/ai/login", {"email": "a\x00@example.com", "password": "whatever"}),
+    ("/api/v1/ai/admin/users", {"email": "nul\x00@example.com", "password": "long-enough-password"}),
+    ("/api/v1/ai/accounts", {"label": "l\x00", "api_key": "sk-ant-api03-placeholder"}),
+    ("/api/v1/ai/machines", {"name": "desk", "passthrough": False, "extra\x00": 1}),
+])
+def test_a_nul_character_in_a_dashboard_body_is_400_on_every_database(app, factories, path, body):
+    browser = DashboardClient(app, use_cookies=True).login(factories.user(admin=True))
+    response = browser.call("POST", path, body)
+    assert response.status_code == 400
+    assert response.json["error"]["fields"]
+
+
+def test_a_nul_character_in_a_cli_body_or_a_model_path_is_a_client_error(app, client, factories):
+    user = factories.user(admin=True)
+    response = client.post("/api/v1/ai/cli/machines", json={"hostname": "h\x00"},
+                           headers={"Authorization": f"Bearer {user.account_key}"})
+    assert response.status_code == 400
+    browser = DashboardClient(app, use_cookies=True).login(user)
+    assert browser.call("DELETE", "/api/v1/ai/admin/models/a%00b", {}).status_code == 404
+    assert browser.call("PATCH", "/api/v1/ai/admin/models/a%00b", {}).status_code == 404
