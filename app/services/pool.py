@@ -87,10 +87,12 @@ def _clean_label(label):
 
 def _clean_secret(value, name):
     value = (value or "").strip()
+    if not value or any(ch.isspace() for ch in value):
+        raise InvalidInput(f"{name} must be a non-empty string without spaces",
+                           fields={name: ["Must be a non-empty string without spaces."]})
     # Credentials travel in HTTP headers: printable ASCII only (anything else could not be sent at all).
-    if not value or not all("!" <= ch <= "~" for ch in value):
-        raise InvalidInput(f"{name} must be a non-empty string of printable ASCII without spaces",
-                           fields={name: ["Must be printable ASCII without spaces."]})
+    if not all("!" <= ch <= "~" for ch in value):
+        raise InvalidInput(f"{name} must be printable ASCII", fields={name: ["Must be printable ASCII."]})
     return value
 
 
