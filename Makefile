@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev clean
+.PHONY: run test demo install install-dev clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -33,6 +33,10 @@ run: $(VENV)/.installed
 ## test: the whole suite (SQLite, or TEST_DATABASE_URL when set)
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## demo: the app on a local fake upstream, seeded, printing commands to paste (Ctrl-C stops it all)
+demo: $(VENV)/.installed-dev
+	$(BIN)/python bench/demo.py --host $(HOST) --port $(PORT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -68,6 +68,14 @@ def clean_database():
                           "VALUES (1, 1, CURRENT_TIMESTAMP)"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def minted_secrets():
+    """Every secret minted in this test process, in plaintext, for the leak scans (tests/access)."""
+    from tests.access.secret_scan import record_minted_secrets
+    with record_minted_secrets() as minted:
+        yield minted
+
+
 @pytest.fixture(autouse=True)
 def app_context(app):
     """Every test runs inside an app context on an empty database (and empty in-process caches)."""

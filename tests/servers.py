@@ -75,6 +75,8 @@ class GunicornServer:
         return [int(pid) for pid in out.stdout.split()]
 
     def stop(self):
+        """SIGTERM the master, then make sure no worker outlives it: an orphaned worker would go on
+        writing heartbeats to the shared test database and hold its lock against later tests."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -82,6 +84,20 @@ class GunicornServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        # The master ran in its own session, so its process group holds exactly its workers.
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _group_alive(self.process.pid):
+            time.sleep(0.05)
+
+
+def _group_alive(pgid):
+    """Whether any process (zombies aside) is left in session `pgid` (the master's own)."""
+    out = subprocess.run(["ps", "-o", "stat=", "-s", str(pgid)], capture_output=True, text=True)
+    return any(not stat.startswith("Z") for stat in out.stdout.split())
 
 
 def procfile_command(role):
@@ -104,12 +120,14 @@ def start_gunicorn(app, env_overrides=None, timeout=30.0):
         "PORT": str(port),
         "HOST": "127.0.0.1",
         "WEB_CONCURRENCY": "1",
+        # Workers left with an open connection at the end of a test need not get two minutes.
+        "GRACEFUL_TIMEOUT": "5",
     })
     env.update({k: str(v) for k, v in (env_overrides or {}).items()})
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
     process = subprocess.Popen(procfile_command("web"), cwd=REPO_ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     server = GunicornServer(process, url, log.name)
     try:

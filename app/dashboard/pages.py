@@ -44,7 +44,7 @@ def login():
     """The sign-in form; signing in replaces the session and goes where the user was headed."""
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for(".overview"))
-    error, status = None, 200
+    error, status, headers = None, 200, {}
     if request.method == "POST":
         try:
             data = load(LoginSchema(), form_data("email", "password"))
@@ -52,12 +52,13 @@ def login():
         except InvalidInput:
             error, status = "Enter your email and password.", 400
         except (Unauthenticated, RateLimited) as exc:
-            error, status = exc.message, exc.status
+            # The throttle's Retry-After goes out with the page, as the JSON API sends it.
+            error, status, headers = exc.message, exc.status, exc.headers
         else:
             start_session(user)
             return redirect(safe_next(request.form.get("next")) or url_for(".overview"))
     return render_template("dashboard/login.html", error=error, email=request.form.get("email", ""),
-                           next=request.values.get("next", "")), status
+                           next=request.values.get("next", "")), status, headers
 
 
 @bp.post("/logout")

@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Optional
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -33,6 +33,8 @@ class User(UserMixin, db.Model):
     hep_token_balance_micro: Mapped[int] = mapped_column(BigInteger, default=0)
     # Estimated cost of OpenAI-side requests admitted but not yet settled.
     reserved_micro_usd: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Bumped at sign-out: every session cookie issued before then stops working, copies included.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     ai_account: Mapped[Optional["AiAccount"]] = relationship(back_populates="user", uselist=False)

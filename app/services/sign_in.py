@@ -39,7 +39,9 @@ def sign_in(email, password, address, now=None):
     return user
 
 
-def password_fingerprint(user):
-    """A short keyed digest of the password hash: sessions carry it so a new password ends them."""
+def session_fingerprint(user):
+    """A short keyed digest of the password hash and the session epoch: sessions carry it, so a
+    new password, or signing out, ends every session issued before."""
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, user.password_hash.encode(), "sha256").hexdigest()[:32]
+    material = f"{user.password_hash}\0{user.session_epoch}".encode()
+    return hmac.new(key, material, "sha256").hexdigest()[:32]

@@ -32,6 +32,23 @@ def test_json_sign_in_sets_a_session_and_sign_out_ends_it(make_client, factories
     assert client.get("/api/v1/ai/account").status_code == 401
 
 
+
+def test_sign_out_revokes_a_copied_cookie_and_the_user_s_other_sessions(make_client, factories):
+    user = factories.user()
+    laptop, desktop, copy = make_client(), make_client(), make_client()
+    laptop.csrf = _login(laptop, user.email, user.password).json["csrf_token"]
+    desktop.csrf = _login(desktop, user.email, user.password).json["csrf_token"]
+    copy.set_cookie("session", laptop.get_cookie("session").value)
+    assert copy.get("/api/v1/ai/account").status_code == 200
+
+    assert laptop.call("POST", "/api/v1/ai/logout").json == {"signed_out": True}
+    for client in (laptop, copy, desktop):
+        refused = client.get("/api/v1/ai/account")
+        assert refused.status_code == 401 and refused.json["error"]["code"] == "unauthenticated"
+    # Signing in again works, and the new session is not touched by the old one's sign-out.
+    laptop.csrf = _login(laptop, user.email, user.password).json["csrf_token"]
+    assert laptop.get("/api/v1/ai/account").json["email"] == user.email
+
 def test_the_csrf_token_changes_at_sign_in(make_client, factories):
     user = factories.user()
     client = make_client()
