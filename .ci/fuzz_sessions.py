@@ -2,8 +2,6 @@
 
 HEPGG_FUZZ_SESSION / HEPGG_FUZZ_CSRF: the admin's session cookie and CSRF token.
 HEPGG_FUZZ_SKILLS_KEY: the API user's skills access key, with one skill imported behind it.
-HEPGG_FUZZ_LOGOUT_SESSION / HEPGG_FUZZ_LOGOUT_CSRF: the CLI user's session, for the sign-out operation
-(signing out ends every session of a user, so it must not be the admin's).
 The cookie is read from Set-Cookie by hand: it is marked Secure, and this talks plain HTTP.
 """
 import shlex
@@ -34,7 +32,6 @@ def sign_in(base, email, password):
 def main(base, password):
     session, csrf = sign_in(base, "admin@fuzz.invalid", password)
     api_session, api_csrf = sign_in(base, "api@fuzz.invalid", password)
-    logout_session, logout_csrf = sign_in(base, "cli@fuzz.invalid", password)
     headers = {"X-CSRFToken": api_csrf, "Cookie": f"session={api_session}"}
     minted = requests.post(f"{base}/api/v1/ai/skills/access-key", json={"action": "rotate"}, headers=headers,
                            timeout=10)
@@ -42,8 +39,7 @@ def main(base, password):
     key = minted.json()["access_key"]
     requests.post(f"{base}/me/{key}/import", data=SKILL, headers={"Content-Type": "text/markdown"},
                   timeout=10).raise_for_status()
-    for name, value in (("HEPGG_FUZZ_SESSION", session), ("HEPGG_FUZZ_CSRF", csrf), ("HEPGG_FUZZ_SKILLS_KEY", key),
-                        ("HEPGG_FUZZ_LOGOUT_SESSION", logout_session), ("HEPGG_FUZZ_LOGOUT_CSRF", logout_csrf)):
+    for name, value in (("HEPGG_FUZZ_SESSION", session), ("HEPGG_FUZZ_CSRF", csrf), ("HEPGG_FUZZ_SKILLS_KEY", key)):
         print(f"{name}={shlex.quote(value)}")
 
 
