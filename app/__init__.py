@@ -56,6 +56,7 @@ def _register_blueprints(app):
     from app.cli_api import bp as cli_api_bp
     from app.dashboard import bp as dashboard_bp
     from app.openai_api import bp as openai_bp
+    from app.openapi import bp as openapi_bp
     from app.proxy import bp as proxy_bp
     from app.skills import bp as skills_bp
     from app.usage_api import bp as usage_bp
@@ -68,3 +69,4 @@ def _register_blueprints(app):
     dashboard.init_app(app)
     app.register_blueprint(skills_bp)
     app.register_blueprint(cli_api_bp)
+    app.register_blueprint(openapi_bp)

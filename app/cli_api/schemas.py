@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from app.services.errors import InvalidInput
 from app.services.machines import MAX_NAME_LENGTH
+from app.services.text_input import fields_with_nul
 
 
 class StrictBoolean(fields.Boolean):
@@ -62,7 +63,77 @@ def load_body(schema):
             raise InvalidInput("request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise InvalidInput("request body must be a JSON object")
+    if nul := fields_with_nul(data):
+        raise InvalidInput(_summary(nul), fields=nul)
     try:
         return schema.load(data)
     except ValidationError as exc:
         raise InvalidInput(_summary(exc.messages), fields=exc.messages) from None
+
+
+# Response shapes (app/cli_api/shapes.py builds them; these describe them for /openapi.json).
+
+class CliUserSchema(Schema):
+    id = fields.Integer(required=True)
+    email = fields.String(required=True)
+    is_admin = fields.Boolean(required=True)
+
+
+class MeSchema(Schema):
+    user = fields.Nested(CliUserSchema, required=True)
+
+
+class CliMachineUsageSchema(Schema):
+    requests = fields.Integer(required=True)
+    input_tokens = fields.Integer(required=True)
+    output_tokens = fields.Integer(required=True)
+    cache_creation_input_tokens = fields.Integer(required=True)
+    cache_creation_5m_tokens = fields.Integer(required=True)
+    cache_creation_1h_tokens = fields.Integer(required=True)
+    cache_read_input_tokens = fields.Integer(required=True)
+    total_tokens = fields.Integer(required=True)
+    cost_micro_usd = fields.Integer(required=True)
+    cost_usd = fields.String(required=True)
+    last_request_at = fields.DateTime(required=True, allow_none=True)
+
+
+class CliMachineSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    passthrough = fields.Boolean(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["active", "revoked"]))
+    token_prefix = fields.String(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True, allow_none=True)
+    token_rotated_at = fields.DateTime(required=True, allow_none=True)
+    revoked_at = fields.DateTime(required=True, allow_none=True)
+    last_seen_at = fields.DateTime(required=True, allow_none=True)
+    usage = fields.Nested(CliMachineUsageSchema)
+
+
+class MachineEnvelopeSchema(Schema):
+    machine = fields.Nested(CliMachineSchema, required=True)
+
+
+class IssuedMachineSchema(Schema):
+    """A machine with the proxy token minted for it (shown this once) and its ANTHROPIC_BASE_URL."""
+
+    machine = fields.Nested(CliMachineSchema, required=True)
+    token = fields.String(required=True)
+    base_url = fields.String(required=True)
+
+
+class UsageWindowBoundsSchema(Schema):
+    days = fields.Integer(required=True)
+    start = fields.DateTime(required=True)
+    end = fields.DateTime(required=True)
+
+
+class MachineListSchema(Schema):
+    machines = fields.List(fields.Nested(CliMachineSchema), required=True)
+    usage_window = fields.Nested(UsageWindowBoundsSchema, required=True)
+
+
+class UsageTokenSchema(Schema):
+    token = fields.String(required=True)
+    usage_url = fields.String(required=True)
+    created = fields.Boolean(metadata={"description": "POST /usage-token only: whether it was minted now"})

@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.services.errors import InvalidInput
 from app.services.money import MICRO, parse_micro
+from app.services.text_input import fields_with_nul
 
 # A sanity bound: a billion dollars or tokens still fits a BIGINT of millionths with room to spare.
 MAX_AMOUNT = 1_000_000_000
@@ -162,6 +163,8 @@ def load(schema, data):
     """Validate `data` with `schema`; InvalidInput with per-field messages when it does not fit."""
     if not isinstance(data, dict):
         raise InvalidInput("The request body must be a JSON object.")
+    if nul := fields_with_nul(data):
+        raise InvalidInput(_summary(nul), fields=nul)
     try:
         return schema.load(data)
     except ValidationError as exc:

@@ -31,6 +31,22 @@ def _clean_upstream_url(url):
     return url
 
 
+def _clean_api_key(value):
+    """The upstream key as it will be sent (a bearer header): printable ASCII, or None for no key."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not all("!" <= ch <= "~" for ch in value):
+        raise InvalidInput("upstream API key must be printable ASCII without spaces",
+                           fields={"upstream_api_key": ["Must be printable ASCII without spaces."]})
+    return value
+
+
+def _encrypted_key(value):
+    key = _clean_api_key(value)
+    return crypto.encrypt(key) if key else None
+
+
 def _check_price(value, name):
     if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
         raise InvalidInput(f"{name} must be a non-negative amount", fields={name: ["Must not be negative."]})
@@ -53,7 +69,7 @@ def add_model(name, *, upstream_url, input_micro_usd_per_mtok, output_micro_usd_
         name=name,
         upstream_base_url=_clean_upstream_url(upstream_url),
         upstream_model=upstream_model,
-        upstream_api_key_encrypted=crypto.encrypt(upstream_api_key) if upstream_api_key else None,
+        upstream_api_key_encrypted=_encrypted_key(upstream_api_key),
         input_micro_usd_per_mtok=input_micro_usd_per_mtok,
         cached_input_micro_usd_per_mtok=cached_input_micro_usd_per_mtok,
         output_micro_usd_per_mtok=output_micro_usd_per_mtok,
@@ -79,7 +95,7 @@ def update_model(name, *, upstream_url=None, upstream_model=None, upstream_api_k
             raise InvalidInput("upstream model name must not be empty")
         model.upstream_model = upstream_model.strip()
     if upstream_api_key is not _UNSET:
-        model.upstream_api_key_encrypted = crypto.encrypt(upstream_api_key) if upstream_api_key else None
+        model.upstream_api_key_encrypted = _encrypted_key(upstream_api_key)
     for value, attr in ((input_micro_usd_per_mtok, "input_micro_usd_per_mtok"),
                         (output_micro_usd_per_mtok, "output_micro_usd_per_mtok")):
         if value is not None:
@@ -107,7 +123,9 @@ def list_models():
 
 
 def find_model(name):
-    """The model with this public id, or None."""
+    """The model with this public id, or None (without a query for a name no model can have)."""
+    if not isinstance(name, str) or not MODEL_NAME_RE.match(name):
+        return None
     return db.session.scalar(select(LlmModel).where(LlmModel.name == name))
 
 

@@ -45,7 +45,8 @@ def _write(engine):
 
 
 def _clip(value, length):
-    return value[:length] if isinstance(value, str) else value
+    # The path and model come from the caller, and PostgreSQL text cannot hold a NUL character.
+    return value.replace("\x00", "\ufffd")[:length] if isinstance(value, str) else value
 
 
 def _row(call, *, pooled_account_id, model, stream, started_at, outcome):

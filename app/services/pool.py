@@ -90,6 +90,9 @@ def _clean_secret(value, name):
     if not value or any(ch.isspace() for ch in value):
         raise InvalidInput(f"{name} must be a non-empty string without spaces",
                            fields={name: ["Must be a non-empty string without spaces."]})
+    # Credentials travel in HTTP headers: printable ASCII only (anything else could not be sent at all).
+    if not all("!" <= ch <= "~" for ch in value):
+        raise InvalidInput(f"{name} must be printable ASCII", fields={name: ["Must be printable ASCII."]})
     return value
 
 

@@ -14,6 +14,7 @@ from typing import Optional
 from urllib.parse import quote
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.pool import KIND_API_KEY, KIND_OAUTH
@@ -110,6 +111,12 @@ def _upstream_url(base, path, query):
     return f"{url}?{query}" if query else url
 
 
+def _no_active_account():
+    return ServiceUnavailable("No pooled Claude account is active (the pool is empty), and this machine is not "
+                              "set to passthrough, so there is no credential to call Anthropic with.",
+                              code="no_active_account")
+
+
 def _prepare(call, read_body, config):
     """Body, model, stream flag, credential and upstream headers; raises the proxy's own errors."""
     limit = config["MAX_REQUEST_BYTES"]
@@ -124,10 +131,19 @@ def _prepare(call, read_body, config):
         return body, model, stream, None, _passthrough_headers(call)
     creds = pool_runtime.active_credentials()
     if creds is None:
-        raise ServiceUnavailable("No pooled Claude account is active (the pool is empty), and this machine "
-                                 "is not set to passthrough, so there is no credential to call Anthropic with.",
-                                 code="no_active_account")
+        raise _no_active_account()
     return body, model, stream, creds, _pooled_headers(call, creds)
+
+
+def _current_credentials(call, engine, model):
+    """The active account's credential read afresh (not from the in-process cache), with its headers."""
+    pool_runtime.forget_cached_credentials()
+    creds = pool_runtime.active_credentials()
+    if creds is None:
+        exc = _no_active_account()
+        record_rejected_request(engine, call, status=exc.status, error_type=exc.code, model=model)
+        raise exc
+    return creds, _pooled_headers(call, creds)
 
 
 def relay_call(call, read_body):
@@ -144,7 +160,15 @@ def relay_call(call, read_body):
         record_rejected_request(engine, call, status=exc.status, error_type=exc.code, model=model)
         raise
     account_id = creds.account_id if creds else None
-    admit_claude_request(engine, call, pooled_account_id=account_id, model=model, stream=stream)
+    try:
+        admit_claude_request(engine, call, pooled_account_id=account_id, model=model, stream=stream)
+    except IntegrityError:
+        if creds is None:
+            raise
+        # The cached active account was removed meanwhile (its row is gone): choose again, once.
+        creds, headers = _current_credentials(call, engine, model)
+        account_id = creds.account_id
+        admit_claude_request(engine, call, pooled_account_id=account_id, model=model, stream=stream)
     context = RelayContext(app=current_app._get_current_object(), engine=engine, call=call,
                            model=model, stream=stream, pooled_account_id=account_id,
                            failover=bool(config["POOL_AUTO_FAILOVER"]),

@@ -140,6 +140,8 @@ ROUTES = {
     ("skills.import_skill", "POST", None): Route("skills_key"),
     # Public: no credential is asked for (sign-in and the CSRF token included).
     ("health.healthz", "GET", None): PUBLIC,
+    ("openapi.openapi_json", "GET", None): PUBLIC,
+    ("openapi.docs", "GET", None): PUBLIC,
     ("skills.public_index", "GET", None): PUBLIC,
     ("skills.public_skill", "GET", None): PUBLIC,
     ("static", "GET", None): PUBLIC,
