@@ -9,11 +9,11 @@ from app.models import LlmModel
 from app.services import crypto
 from app.services.errors import Conflict, InvalidInput, NotFound
 
-MODEL_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$")
+MODEL_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}")
 
 
 def _validate_name(name):
-    if not isinstance(name, str) or not MODEL_NAME_RE.match(name):
+    if not isinstance(name, str) or not MODEL_NAME_RE.fullmatch(name):
         raise InvalidInput(
             f"model id {name!r} is not valid: use 1-128 letters, digits and . _ : / @ + -",
             fields={"id": ["Invalid model id."]})
@@ -124,7 +124,7 @@ def list_models():
 
 def find_model(name):
     """The model with this public id, or None (without a query for a name no model can have)."""
-    if not isinstance(name, str) or not MODEL_NAME_RE.match(name):
+    if not isinstance(name, str) or not MODEL_NAME_RE.fullmatch(name):
         return None
     return db.session.scalar(select(LlmModel).where(LlmModel.name == name))
 

@@ -19,6 +19,7 @@ from app.services.claude_metering import OUTCOME_IN_PROGRESS, OUTCOME_REJECTED, 
 from app.services.db import WRITE_LOCK_OPTION
 from app.services.hot_sql import Runner, Sql
 from app.services.ledger_retry import retry_later
+from app.services.text_input import clip_text
 from app.services.workers import current_worker_id
 
 _USAGE_COLUMNS = Usage.__slots__
@@ -44,16 +45,11 @@ def _write(engine):
             yield Runner(connection)
 
 
-def _clip(value, length):
-    # The path and model come from the caller, and PostgreSQL text cannot hold a NUL character.
-    return value.replace("\x00", "\ufffd")[:length] if isinstance(value, str) else value
-
-
 def _row(call, *, pooled_account_id, model, stream, started_at, outcome):
     return {
         "request_id": call.request_id, "user_id": call.machine.user_id, "machine_id": call.machine.id,
         "pooled_account_id": pooled_account_id, "passthrough": call.machine.passthrough,
-        "method": call.method[:10], "path": _clip(call.path, 512), "model": _clip(model, 128),
+        "method": call.method[:10], "path": clip_text(call.path, 512), "model": clip_text(model, 128),
         "stream": bool(stream), "started_at": started_at, "outcome": outcome, "worker_id": current_worker_id(),
         "status_code": None, "error_type": None, "finished_at": None, "duration_ms": None,
     }
@@ -79,7 +75,7 @@ def record_rejected_request(engine, call, *, status, error_type, model=None, str
     now = utcnow()
     row = _row(call, pooled_account_id=pooled_account_id, model=model, stream=stream, started_at=now,
                outcome=OUTCOME_REJECTED)
-    row.update(status_code=status, error_type=_clip(error_type, 64), finished_at=now, duration_ms=call.elapsed_ms())
+    row.update(status_code=status, error_type=clip_text(error_type, 64), finished_at=now, duration_ms=call.elapsed_ms())
     _insert(engine, call, row, now)
 
 
@@ -89,9 +85,9 @@ def finish_claude_request(engine, request_id, *, outcome, status_code, model, st
     by the worker's heartbeat when it fails)."""
     values = {
         "finished_request_id": request_id, "outcome": outcome, "status_code": status_code, "stream": bool(stream),
-        "error_type": _clip(error_type, 64), "upstream_request_id": _clip(upstream_request_id, 128),
+        "error_type": clip_text(error_type, 64), "upstream_request_id": clip_text(upstream_request_id, 128),
         "ttfb_ms": ttfb_ms, "duration_ms": duration_ms, "cost_micro_usd": cost_micro_usd,
-        "finished_at": utcnow(), "model": _clip(model, 128), **usage.as_dict(),
+        "finished_at": utcnow(), "model": clip_text(model, 128), **usage.as_dict(),
     }
     try:
         _finish(engine, values)

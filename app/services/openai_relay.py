@@ -27,6 +27,7 @@ from app.services.quota import INTERNAL_ERROR, OK, UPSTREAM_ERROR, UPSTREAM_TIME
     USAGE_ESTIMATED
 from app.services.quota_errors import COST_HEADER, REMAINING_HEADER
 from app.services.stream_relay import EventStream
+from app.services.text_input import clip_text
 from app.services.upstream_errors import normalize_error_body
 
 logger = logging.getLogger("hepgg.openai_relay")
@@ -270,7 +271,7 @@ def _complete(job, chat, response, content):
         completion = -(-generated_bytes(payload) // BYTES_PER_TOKEN_ESTIMATE)
         usage, error_code = job.estimated_usage(completion), USAGE_ESTIMATED
     if job.upstream_request_id is None and isinstance(payload.get("id"), str):
-        job.upstream_request_id = payload["id"][:128]
+        job.upstream_request_id = clip_text(payload["id"], 128)
     job.settle(OK, status=status, usage=usage, error_code=error_code)
     return Reply(status, job.headers(), rewrite_completion(content, payload, chat.model),
                  response.headers.get("Content-Type") or "application/json")

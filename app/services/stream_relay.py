@@ -11,6 +11,7 @@ import socket
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from app.services.llm_metering import DONE_EVENT
+from app.services.text_input import clip_text
 from app.services.money import format_micro
 from app.services.quota import (CLIENT_DISCONNECTED, INTERNAL_ERROR, OK, UPSTREAM_DISCONNECTED, UPSTREAM_ERROR,
                                 UPSTREAM_TIMEOUT, USAGE_ESTIMATED)
@@ -47,7 +48,7 @@ def _settle_stream(app, job, meter, outcome, error_code=None):
         # Cut off (or ended) without the upstream's usage: bill what can be counted.
         usage = job.estimated_usage(max(0, meter.generated_chunks - 1))
         error_code = error_code or USAGE_ESTIMATED
-    job.upstream_request_id = job.upstream_request_id or (meter.upstream_id or "")[:128] or None
+    job.upstream_request_id = job.upstream_request_id or clip_text(meter.upstream_id or "", 128) or None
     with app.app_context():
         return job.settle(outcome, status=200, usage=usage, error_code=error_code)
 

@@ -15,3 +15,8 @@ def _has_nul(value):
     if isinstance(value, list):
         return any(_has_nul(v) for v in value)
     return False
+
+
+def clip_text(value, length):
+    """A caller- or upstream-supplied string made fit for a ledger column: NUL replaced, cut to `length`."""
+    return value.replace("\x00", "\ufffd")[:length] if isinstance(value, str) else value

@@ -188,3 +188,15 @@ def test_a_chunked_body_over_the_limit_is_413_too(live_server, app, key, upstrea
     assert response.status_code == 413, response.text
     assert response.json()["error"]["code"] == "request_too_large"
     assert upstream.requests == []
+
+
+def test_an_upstream_id_holding_a_nul_is_recorded_without_it(client, key, upstream):
+    # PostgreSQL text cannot hold a NUL: the id is kept legible rather than losing the ledger row.
+    payload = {"id": "chatcmpl-\u0000odd", "object": "chat.completion", "created": 1700000000, "model": "m",
+               "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+               "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+    upstream.reply = fake.raw(200, json.dumps(payload).encode(), "application/json")
+    response = post_chat(client, key)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    [row] = ledger_rows()
+    assert (row.outcome, row.upstream_request_id, row.completion_tokens) == ("ok", "chatcmpl-\ufffdodd", 1)

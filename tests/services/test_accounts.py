@@ -141,6 +141,9 @@ def test_catalogue_validates_names_urls_and_prices(factories):
         factories.model("qwen3-8b")
     with pytest.raises(InvalidInput):
         factories.model("bad name with spaces")
+    with pytest.raises(InvalidInput):  # `$` would let a trailing newline through
+        factories.model("trailing-newline\n")
+    assert catalogue.find_model("qwen3-8b\n") is None
     with pytest.raises(InvalidInput):
         factories.model("ok", upstream_url="ftp://x/v1")
     with pytest.raises(InvalidInput):
