@@ -9,11 +9,22 @@ translated once per dialect, and run on the DBAPI cursor of a pooled SQLAlchemy 
 runs, never across an upstream call.
 """
 import re
+import sqlite3
 from contextlib import contextmanager
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
+
 from app.extensions import db
 from app.services.db import WRITE_LOCK_OPTION
+
+# A violated constraint, as the ORM reports it and as the DBAPI cursors used here raise it.
+INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError)
+try:
+    import psycopg2
+    INTEGRITY_ERRORS += (psycopg2.IntegrityError,)
+except ImportError:  # PostgreSQL support is optional for the embedded SQLite setup
+    pass
 
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 # SQLAlchemy's storage format for DateTime on SQLite: raw parameters must match it exactly.

@@ -14,13 +14,13 @@ from typing import Optional
 from urllib.parse import quote
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.pool import KIND_API_KEY, KIND_OAUTH
 from app.services import pool_runtime
 from app.services.claude_ledger import admit_claude_request, record_rejected_request
 from app.services.errors import InvalidInput, PayloadTooLarge, ServiceError, ServiceUnavailable, Unauthenticated
+from app.services.hot_sql import INTEGRITY_ERRORS
 from app.services.pool_feedback import forget_rate_limit_state
 from app.services.proxy_auth import bearer_value, forget_last_seen, is_proxy_token
 from app.services.proxy_headers import (client_response_headers, inject_api_key, inject_oauth_token,
@@ -162,7 +162,7 @@ def relay_call(call, read_body):
     account_id = creds.account_id if creds else None
     try:
         admit_claude_request(engine, call, pooled_account_id=account_id, model=model, stream=stream)
-    except IntegrityError:
+    except INTEGRITY_ERRORS:
         if creds is None:
             raise
         # The cached active account was removed meanwhile (its row is gone): choose again, once.
