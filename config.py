@@ -80,8 +80,11 @@ class Config:
     # Each gevent worker runs many requests at once, each taking a pooled connection for a few
     # short transactions; a pool smaller than that concurrency opens and closes a PostgreSQL
     # connection (a server process) per request under load. (SQLite keeps SQLAlchemy's defaults.)
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": _env_int("DATABASE_POOL_SIZE", 20),
+    # No pool_pre_ping (a round trip on every checkout): app.services.db pings only connections
+    # idle longer than this, or pooled before a disconnect was seen.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": _env_int("DATABASE_POOL_SIZE", 20),
                                  "max_overflow": _env_int("DATABASE_MAX_OVERFLOW", 10)}
+    DATABASE_PING_AFTER_IDLE_SECONDS = float(_env("DATABASE_PING_AFTER_IDLE_SECONDS", "2"))
     SQLALCHEMY_TRACK_MODIFICATIONS = False
 
     ANTHROPIC_BASE_URL = _env("ANTHROPIC_BASE_URL", "https://api.anthropic.com").rstrip("/")

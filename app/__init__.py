@@ -11,6 +11,7 @@ from app.extensions import db, login_manager, migrate
 from app.middleware import PrefixMirror, RequestLog, redact_path
 from app.services import crypto
 from app.services import db as db_setup
+from app.sessions import LeanSessionInterface
 from app.skills import host as skills_host
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
@@ -30,6 +31,7 @@ def create_app(config_object=None):
     app = HepFlask(__name__, instance_path=str(config_module.INSTANCE_DIR))
     app.config.from_object(config_object or config_module.Config)
     config_module.finalize(app.config)
+    app.session_interface = LeanSessionInterface()
 
     log.init_app(app)
     db.init_app(app)

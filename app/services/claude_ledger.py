@@ -17,7 +17,7 @@ from functools import partial
 from app.models.base import utcnow
 from app.services.claude_metering import OUTCOME_IN_PROGRESS, OUTCOME_REJECTED, Usage
 from app.services.db import WRITE_LOCK_OPTION
-from app.services.hot_sql import Runner, Sql
+from app.services.hot_sql import Runner, Sql, pooled
 from app.services.ledger_retry import retry_later
 from app.services.text_input import clip_text
 from app.services.workers import current_worker_id
@@ -39,7 +39,7 @@ _TOUCH = Sql("UPDATE machines SET last_seen_at = :seen_at WHERE id = :seen_machi
 
 @contextmanager
 def _write(engine):
-    with engine.connect() as connection:
+    with pooled(engine) as connection:
         connection.execution_options(**{WRITE_LOCK_OPTION: True})
         with connection.begin():
             yield Runner(connection)

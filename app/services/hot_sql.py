@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.services.db import WRITE_LOCK_OPTION
+from app.services.db import WRITE_LOCK_OPTION, note_disconnect
 
 # A violated constraint, as the ORM reports it and as the DBAPI cursors used here raise it.
 INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError)
@@ -102,10 +102,36 @@ def as_datetime(value):
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+def _invalidate_if_disconnected(connection, err):
+    # Statements run on the DBAPI cursor bypass SQLAlchemy's disconnect handling: do its part.
+    if connection.invalidated:
+        return  # SQLAlchemy saw it (on begin, commit or rollback) and invalidated the pool itself
+    try:
+        dbapi_connection = connection.connection.dbapi_connection
+    except Exception:  # noqa: BLE001 - no usable connection left to ask
+        dbapi_connection = None
+    if connection.dialect.is_disconnect(err, dbapi_connection, None):
+        connection.invalidate(err)
+        note_disconnect()
+
+
+@contextmanager
+def pooled(engine):
+    """engine.connect() for Runner use: a connection found dead is invalidated, not pooled again."""
+    with engine.connect() as connection:
+        try:
+            yield connection
+        except Exception as err:
+            dbapi = connection.dialect.loaded_dbapi
+            if dbapi is not None and isinstance(err, dbapi.Error):
+                _invalidate_if_disconnected(connection, err)
+            raise
+
+
 @contextmanager
 def read_connection():
     """A Runner on a pooled connection for reads; its transaction ends (rolls back) on exit."""
-    with db.engine.connect() as connection:
+    with pooled(db.engine) as connection:
         yield Runner(connection)
 
 
@@ -124,7 +150,7 @@ def write_connection():
     success: BEGIN IMMEDIATE on SQLite (app.services.db), row locks with FOR UPDATE on PostgreSQL.
     Like write_transaction(), it first ends the app context's session transaction if one is open."""
     _end_session_transaction()
-    with db.engine.connect() as connection:
+    with pooled(db.engine) as connection:
         connection.execution_options(**{WRITE_LOCK_OPTION: True})
         with connection.begin():
             yield Runner(connection)

@@ -4,9 +4,15 @@ The generator owns the upstream response. It reads chunked bodies chunk by chunk
 bodies with read1), relays each complete event at once, and settles the request before the
 final `data: [DONE]`, preceded by an SSE comment carrying the cost (clients' SSE decoders skip
 comments). Whatever ends the stream — [DONE], an upstream error or stall, the upstream or the
-client going away — the `finally` closes the upstream connection and settles exactly once.
+client going away — close() settles exactly once and releases the upstream connection.
+
+An upstream's `data: [DONE]` arrives just before the end of its chunked body. Once the client has
+its own [DONE] (and the server has ended the client's response), close() reads that remainder —
+bounded in time and bytes — so the keep-alive connection goes back to the pool instead of being
+closed; anything else (an error, a client that left, an upstream slow to end) closes it.
 """
 import socket
+import time
 
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
@@ -19,6 +25,8 @@ from app.services.quota_errors import COST_HEADER, REMAINING_HEADER
 from app.services.upstream_errors import error_event, error_object
 
 READ_SIZE = 65536
+DRAIN_SECONDS = 0.5     # how long close() waits for the rest of an upstream body after [DONE]
+DRAIN_BYTES = 65536     # and how much of it it reads before giving up on reusing the connection
 
 
 def upstream_chunks(response):
@@ -63,6 +71,35 @@ def _ending(meter):
         502, "The model's upstream server ended the stream before it finished.", code="upstream_disconnected")
 
 
+def drain_for_reuse(response, chunks):
+    """Read what is left of a chunked upstream body after [DONE], within DRAIN_SECONDS and
+    DRAIN_BYTES, so that urllib3 returns the connection to its pool. True if it did."""
+    raw = response.raw
+    if not raw.chunked:
+        return False
+    connection = getattr(raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:
+        return False
+    previous = sock.gettimeout()
+    deadline = time.monotonic() + DRAIN_SECONDS
+    total = 0
+    try:
+        sock.settimeout(DRAIN_SECONDS)
+        for data in chunks:
+            total += len(data)
+            if total > DRAIN_BYTES or time.monotonic() > deadline:
+                return False
+        return raw.connection is None  # urllib3 released it to the pool at the end of the body
+    except Exception:  # noqa: BLE001 - a timeout, a reset, a malformed end: the connection is just closed
+        return False
+    finally:
+        try:
+            sock.settimeout(previous)
+        except OSError:
+            pass
+
+
 class EventStream:
     """The client's response body. A WSGI server calls close() when it is done or the client left,
     even if iteration never started; the request is settled exactly once either way."""
@@ -70,6 +107,8 @@ class EventStream:
     def __init__(self, app, response, meter, job):
         self._app, self._response, self._meter, self._job = app, response, meter, job
         self._outcome = CLIENT_DISCONNECTED
+        self._chunks = upstream_chunks(response)
+        self._reusable = False  # set once the upstream said [DONE] and the client was sent its own
         self._events = self._relay()
 
     def __iter__(self):
@@ -79,7 +118,10 @@ class EventStream:
         """Stop relaying: close the upstream connection and settle if that has not happened."""
         try:
             self._events.close()
+            if self._reusable:
+                drain_for_reuse(self._response, self._chunks)
         finally:
+            self._chunks.close()
             self._response.close()
             if not self._job.settled:
                 _settle_stream(self._app, self._job, self._meter, self._outcome)
@@ -87,7 +129,7 @@ class EventStream:
     def _relay(self):
         meter, error = self._meter, None
         try:
-            for data in upstream_chunks(self._response):
+            for data in self._chunks:
                 out = meter.feed(data)
                 if out:
                     yield out
@@ -108,7 +150,10 @@ class EventStream:
         except Exception:
             self._outcome = INTERNAL_ERROR
             raise
-        self._response.close()
+        done = meter.done and error is None
+        if not done:
+            self._response.close()
         error_code = (meter.error["code"] or meter.error["type"]) if meter.error else error and error["code"]
         settlement = _settle_stream(self._app, self._job, meter, outcome, error_code)
+        self._reusable = done
         yield (error_event(error) if error is not None else b"") + cost_comment(settlement) + DONE_EVENT

@@ -159,6 +159,7 @@ class FakeOpenAI:
         self.requests = []
         self.client_gone = threading.Event()   # a write to the proxy failed: it closed the stream
         self.events_written = 0
+        self.connections = 0                   # TCP connections accepted: a pooled relay reuses one
         self.gate = threading.Event()
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -208,6 +209,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        with self.fake._lock:
+            self.fake.connections += 1
         # Headers and body go out in separate writes: without this, Nagle plus the client's
         # delayed ACK would add ~40 ms to every answer.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

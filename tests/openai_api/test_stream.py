@@ -11,9 +11,9 @@ from tests.openai_api.conftest import UPSTREAM_MODEL, auth, fresh_user, ledger_r
 MESSAGES = [{"role": "user", "content": "Hi"}]
 
 
-def stream_chat(client, key, **fields):
+def stream_chat(client, key, buffered=False, **fields):
     raw = json.dumps({"model": "qwen3-8b", "messages": MESSAGES, "stream": True, **fields}).encode()
-    response = client.post("/v1/chat/completions", data=raw,
+    response = client.post("/v1/chat/completions", data=raw, buffered=buffered,
                            headers={**auth(key), "Content-Type": "application/json"})
     return response, raw
 
@@ -144,6 +144,31 @@ def test_a_stream_that_ends_without_done_but_with_usage_is_ok(client, key, upstr
     data, _ = events(response.get_data())
     assert data[-1] == "[DONE]"
     assert ledger_rows()[0].outcome == "ok"
+
+
+def test_finished_streams_return_the_upstream_connection_to_the_pool(client, key, upstream):
+    # The relay stops relaying at the upstream's [DONE]; it then reads the end of the chunked
+    # body, so the next request reuses the same keep-alive connection instead of opening one.
+    bodies = []
+    for _ in range(3):
+        response, _raw = stream_chat(client, key, stream_options={"include_usage": True}, buffered=True)
+        assert response.status_code == 200
+        bodies.append(response.data)
+    for body in bodies:
+        assert body.endswith(b"data: [DONE]\n\n")
+    assert len(upstream.requests) == 3
+    assert upstream.connections == 1
+    assert [row.outcome for row in ledger_rows()] == ["ok", "ok", "ok"]
+
+
+def test_a_stream_cut_off_by_an_upstream_error_still_lets_the_next_request_through(client, key, upstream):
+    upstream.reply = fake.stream(error_after=2)
+    response, _raw = stream_chat(client, key, buffered=True)
+    assert response.data.endswith(b"data: [DONE]\n\n")
+    upstream.reply = fake.auto()
+    response, _raw = stream_chat(client, key, buffered=True)
+    assert response.status_code == 200 and response.data.endswith(b"data: [DONE]\n\n")
+    assert [row.outcome for row in ledger_rows()] == ["upstream_error", "ok"]
 
 
 def test_chunks_reach_the_client_while_the_upstream_is_still_generating(live_server, key, upstream):
