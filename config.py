@@ -159,6 +159,11 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = True
     # Hashing speed is irrelevant to what the tests prove; scrypt would cost ~50 ms per user.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    # The test process registers as a worker the first time it writes a ledger row, and its
+    # heartbeat thread would renew the lease every 10 s from then on: a write from another
+    # connection between a test's read and write in one SQLite transaction fails that test with
+    # "database is locked". Tests that need heartbeats call Worker.beat() or set their own period.
+    WORKER_LEASE_SECONDS = 3600.0
 
 
 def _instance_secret_key():
