@@ -1,6 +1,6 @@
 """Fixtures for the fault tests: both fake upstreams, a pooled machine and an LLM key, and the app
 under gunicorn (as the Procfile serves it) pointed at them."""
-import time
+from functools import partial
 
 import pytest
 from sqlalchemy import select
@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import ClaudeRequest, LlmRequest, User
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.openai import FakeOpenAI
+from tests.proxy import helpers as proxy_helpers
 
 MESSAGE = {"model": "claude-sonnet-5", "max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]}
 CHAT = {"model": "qwen3-8b", "messages": [{"role": "user", "content": "Hi"}]}
@@ -84,16 +85,8 @@ def reserved(user):
     return db.session.get(User, user.id, populate_existing=True).reserved_micro_usd
 
 
-def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
-    """Poll until predicate() is truthy; returns its value or fails the test."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} not met within {timeout}s")
-        time.sleep(interval)
+# The proxy tests' poller, with the longer defaults a worker process under fault needs.
+wait_for = partial(proxy_helpers.wait_for, timeout=10.0, interval=0.05)
 
 
 def settled(model, count=1, timeout=10.0):
@@ -101,4 +94,4 @@ def settled(model, count=1, timeout=10.0):
     def ready():
         found = rows(model)
         return found if len(found) >= count and all(r.outcome != "in_progress" for r in found) else None
-    return wait_for(ready, timeout, what=f"{count} finished {model.__tablename__} rows")
+    return wait_for(ready, timeout=timeout, what=f"{count} finished {model.__tablename__} rows")

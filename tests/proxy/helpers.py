@@ -14,7 +14,7 @@ def ledger_rows():
     return list(db.session.scalars(select(ClaudeRequest).order_by(ClaudeRequest.id)))
 
 
-def wait_for(predicate, timeout=5.0, interval=0.02):
+def wait_for(predicate, timeout=5.0, interval=0.02, what="condition"):
     """Poll until predicate() is truthy; returns its value or fails the test."""
     deadline = time.monotonic() + timeout
     while True:
@@ -22,7 +22,7 @@ def wait_for(predicate, timeout=5.0, interval=0.02):
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout}s")
+            pytest.fail(f"{what} not met within {timeout}s")
         time.sleep(interval)
 
 
