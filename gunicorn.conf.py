@@ -75,6 +75,6 @@ def post_worker_init(worker):
     """Register the worker's heartbeat lease at once and let it sweep dead workers' ledger rows."""
     from flask import Flask
 
-    from app.services.workers import start_gunicorn_worker
+    from app.services.upkeep.worker import start_gunicorn_worker
     if isinstance(worker.wsgi, Flask):
         start_gunicorn_worker(worker.wsgi)

@@ -9,8 +9,9 @@ from app import cli, errors, log, routing
 from app.body_deadline import BodyDeadline
 from app.extensions import db, login_manager, migrate
 from app.middleware import PrefixMirror, RequestLog, redact_path
-from app.services import crypto
-from app.services import db as db_setup
+from app.services.credentials import crypto
+from app.services.db import engine as db_engine
+from app.services.upkeep import tasks as upkeep_tasks
 from app.sessions import LeanSessionInterface
 from app.skills import host as skills_host
 
@@ -37,8 +38,9 @@ def create_app(config_object=None):
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
-    db_setup.init_app(app)
+    db_engine.init_app(app)
     crypto.init_app(app)
+    upkeep_tasks.init_app(app)
     errors.init_app(app)
     routing.init_app(app)
     _register_blueprints(app)

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 from app.middleware import redact_path
-from app.services.db_outage import database_unavailable, is_database_unavailable
+from app.services.db.outage import database_unavailable, is_database_unavailable
 from app.services.errors import ServiceError
 
 logger = logging.getLogger("hepgg.errors")

@@ -112,16 +112,17 @@ def _percentile(samples, fraction):
 
 
 def _measure(app, user_id, key_id, model_id, iterations, tag):
-    from app.services import quota
+    from app.services.quota import admission as quota_admission
+    from app.services.quota import settlement as quota_settlement
     admit_ms, settle_ms, cpu_ms = [], [], []
     with app.app_context():
         for i in range(iterations + 100):
-            ticket = quota.Ticket(request_id=f"{tag}_{i}_{time.time_ns()}", user_id=user_id, key_id=key_id,
+            ticket = quota_admission.Ticket(request_id=f"{tag}_{i}_{time.time_ns()}", user_id=user_id, key_id=key_id,
                                   model_id=model_id, model_name="bench-model", stream=False, estimate=30)
             c0, t0 = time.process_time(), time.perf_counter()
-            admission = quota.admit_request(ticket)
+            admission = quota_admission.admit_request(ticket)
             t1 = time.perf_counter()
-            quota.settle_request(user_id, admission, quota.Result(outcome="ok", status_code=200, cost=4))
+            quota_settlement.settle_request(user_id, admission, quota_settlement.Result(outcome="ok", status_code=200, cost=4))
             t2, c2 = time.perf_counter(), time.process_time()
             if i >= 100:  # warm-up first
                 admit_ms.append((t1 - t0) * 1000)
@@ -134,7 +135,7 @@ def _measure(app, user_id, key_id, model_id, iterations, tag):
 def _plan(app, user_id):
     from app.extensions import db
     from app.models.base import utcnow
-    from app.services.spend import window_start
+    from app.services.quota.window import window_start
     with app.app_context(), db.engine.connect() as conn:
         rows = conn.execute(text(
             "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF) SELECT COALESCE(SUM(spend_micro_usd), 0), "

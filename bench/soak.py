@@ -141,8 +141,9 @@ def _ledger_checks(app, user_id, model_id, anthropic, openai):
     """(name, ledger value, expected value) for every total the run must get exactly right."""
     from app.extensions import db
     from app.models import ClaudeRequest, LlmModel, LlmRequest, SpendBucket, User
-    from app.services import claude_prices, pricing
-    from app.services.claude_metering import Usage as ClaudeUsage
+    from app.services.claude import prices as claude_prices
+    from app.services.quota import pricing
+    from app.services.claude.metering import Usage as ClaudeUsage
     from tests.fakes.anthropic import usage_block
     with app.app_context():
         def total(column):

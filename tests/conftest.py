@@ -12,7 +12,7 @@ from sqlalchemy import text
 import config as config_module
 from app import create_app
 from app.extensions import db
-from app.services.relay import reset_proxy_caches
+from app.services.claude.relay import reset_proxy_caches
 from tests.factories import Factories
 from tests.servers import LiveServer, start_gunicorn
 

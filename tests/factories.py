@@ -4,7 +4,12 @@ Plaintext secrets are attached to the returned objects (`.token`, `.account_key`
 """
 import itertools
 
-from app.services import catalogue, llm_keys, machines, pool, usage_tokens, users
+from app.services.openai import catalogue
+from app.services.openai import keys as llm_keys
+from app.services.credentials import machines
+from app.services.pool import accounts as pool
+from app.services.credentials import user_tokens
+from app.services.accounts import users
 from app.services.money import parse_micro
 
 
@@ -46,7 +51,7 @@ class Factories:
         return key
 
     def usage_token(self, user):
-        token, _ = usage_tokens.ensure_usage_token(user)
+        token, _ = user_tokens.ensure_usage_token(user)
         return token
 
     def pooled_account(self, label=None, *, api_key=None, oauth_access_token=None,

@@ -6,7 +6,13 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import LlmKey, Machine, PoolSwitch, User
-from app.services import account_keys, crypto, llm_keys, machines, pool, usage_tokens, users
+from app.services.credentials import user_tokens
+from app.services.credentials import crypto
+from app.services.openai import keys as llm_keys
+from app.services.credentials import machines
+from app.services.pool import accounts as pool
+from app.services.pool import active as pool_active
+from app.services.accounts import users
 
 
 def run(cli_runner, *args, input=None):
@@ -38,7 +44,7 @@ def test_users_create_prints_the_account_key_once_and_the_id_last(cli_runner):
     user = fresh(User, int(last_line(result)))
     assert (user.email, user.is_admin, user.cap_micro_usd) == ("ada@example.com", True, 12_500_000)
     key = result.output.split("account key (shown once): ")[1].split()[0]
-    assert account_keys.user_for_account_key(key).id == user.id
+    assert user_tokens.user_for_account_key(key).id == user.id
 
 
 def test_users_create_default_cap_comes_from_config(cli_runner, app):
@@ -147,11 +153,11 @@ def test_pool_list_activate_remove(cli_runner, factories):
     assert "sk-ant" not in listing.output
     result = run(cli_runner, "pool", "activate", str(second.id))
     assert result.exit_code == 0 and last_line(result) == str(second.id)
-    assert pool.active_pooled_account().id == second.id
+    assert pool_active.active_pooled_account().id == second.id
     assert db.session.scalars(select(PoolSwitch).order_by(PoolSwitch.id)).all()[-1].via == "admin_cli"
     result = run(cli_runner, "pool", "remove", str(second.id))
     assert result.exit_code == 0 and last_line(result) == str(second.id)
-    assert pool.active_pooled_account().id == first.id
+    assert pool_active.active_pooled_account().id == first.id
     assert run(cli_runner, "pool", "disable", str(first.id)).exit_code != 0  # active: refuse
 
 
@@ -164,7 +170,7 @@ def test_models_add_with_every_option(cli_runner):
                  "--cached-input-usd-per-mtok", "0.01", "--user-allowed")
     assert result.exit_code == 0, result.output
     assert last_line(result) == "qwen3-8b"
-    from app.services import catalogue
+    from app.services.openai import catalogue
     model = catalogue.get_model("qwen3-8b")
     assert (model.upstream_model, model.input_micro_usd_per_mtok, model.output_micro_usd_per_mtok,
             model.cached_input_micro_usd_per_mtok, model.user_allowed) == (
@@ -232,10 +238,10 @@ def test_keys_create_binds_the_model_and_prints_the_key(cli_runner, factories):
 def test_usage_token_mints_once_then_prints_the_same_then_rotates(cli_runner, factories):
     user = factories.user()
     first = last_line(run(cli_runner, "usage-token", user.email))
-    assert first.startswith("usg_") and usage_tokens.user_for_usage_token(first).id == user.id
+    assert first.startswith("usg_") and user_tokens.user_for_usage_token(first).id == user.id
     assert last_line(run(cli_runner, "usage-token", user.email)) == first
     rotated = last_line(run(cli_runner, "usage-token", user.email, "--rotate"))
-    assert rotated != first and usage_tokens.user_for_usage_token(first) is None
+    assert rotated != first and user_tokens.user_for_usage_token(first) is None
     fails(run(cli_runner, "usage-token", "ghost@example.com"), "no user with email")
 
 
@@ -245,5 +251,5 @@ def test_secrets_reencrypt_keeps_everything_readable(cli_runner, factories):
     account = factories.pooled_account(api_key="sk-ant-api03-k")
     result = run(cli_runner, "secrets", "reencrypt")
     assert result.exit_code == 0 and last_line(result) == "2"
-    assert usage_tokens.reveal_usage_token(fresh(User, user.id)) == token
+    assert user_tokens.reveal_usage_token(fresh(User, user.id)) == token
     assert pool.pooled_credentials(pool.get_pooled_account(account.id)).secret == "sk-ant-api03-k"

@@ -6,7 +6,7 @@ import click
 
 from app.services.errors import ServiceError
 from app.services.money import parse_micro
-from app.services.usage_cache import parse_timestamp
+from app.services.timestamps import parse_timestamp
 
 
 def fails_clearly(func):

@@ -2,8 +2,8 @@
 import click
 
 from app.cli.common import fails_clearly
-from app.services import llm_keys
-from app.services import users as users_service
+from app.services.openai import keys as llm_keys
+from app.services.accounts import users as users_service
 
 
 @click.group("keys")

@@ -1,7 +1,7 @@
 """`flask ledger sweep`: finish the rows that dead worker processes left in progress."""
 import click
 
-from app.services.ledger_sweeper import sweep_interrupted_requests
+from app.services.upkeep.sweeper import sweep_interrupted_requests
 
 
 @click.group("ledger")

@@ -2,8 +2,8 @@
 import click
 
 from app.cli.common import fails_clearly
-from app.services import machines as machines_service
-from app.services import users as users_service
+from app.services.credentials import machines as machines_service
+from app.services.accounts import users as users_service
 
 
 @click.group("machines")

@@ -2,7 +2,7 @@
 import click
 
 from app.cli.common import fails_clearly, on_off, usd_option_to_micro
-from app.services import catalogue
+from app.services.openai import catalogue
 from app.services.money import format_micro
 
 

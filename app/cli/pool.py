@@ -2,8 +2,9 @@
 import click
 
 from app.cli.common import fails_clearly, parse_expiry, secret_argument
-from app.services import pool as pool_service
-from app.services.usage_cache import iso
+from app.services.pool import accounts as pool_accounts
+from app.services.pool import active as pool_active
+from app.services.timestamps import iso
 
 
 @click.group("pool")
@@ -24,7 +25,7 @@ def add(label, api_key, oauth_access_token, oauth_refresh_token, oauth_expires_a
         raise click.UsageError("give exactly one of --api-key or --oauth-access-token")
     if api_key and (oauth_refresh_token or oauth_expires_at):
         raise click.UsageError("--oauth-refresh-token and --oauth-expires-at go with --oauth-access-token")
-    account = pool_service.add_pooled_account(
+    account = pool_accounts.add_pooled_account(
         label,
         api_key=secret_argument(api_key, "--api-key") if api_key else None,
         oauth_access_token=secret_argument(oauth_access_token, "--oauth-access-token")
@@ -47,7 +48,7 @@ def _window_percent(account, key):
 @pool.command("list")
 def list_():
     """List pooled accounts with status and cached 5h/7d utilisation."""
-    accounts = pool_service.list_pooled_accounts()
+    accounts = pool_accounts.list_pooled_accounts()
     if not accounts:
         click.echo("the pool is empty; add an account with `flask pool add`")
         return
@@ -55,7 +56,7 @@ def list_():
     for account in accounts:
         click.echo("\t".join([
             str(account.id), "*" if account.is_active else "", account.kind,
-            pool_service.account_status(account), _window_percent(account, "five_hour"),
+            pool_accounts.account_status(account), _window_percent(account, "five_hour"),
             _window_percent(account, "seven_day"), iso(account.usage_updated_at) or "-", account.label]))
 
 
@@ -64,7 +65,7 @@ def list_():
 @fails_clearly
 def activate(account_id):
     """Make an account the globally active one; prints its id."""
-    account = pool_service.activate_pooled_account(account_id, via="admin_cli")
+    account = pool_active.activate_pooled_account(account_id, via="admin_cli")
     click.echo(f"active account: {account.label!r}")
     click.echo(account.id)
 
@@ -74,8 +75,8 @@ def activate(account_id):
 @fails_clearly
 def remove(account_id):
     """Remove an account and its credentials; prints its id."""
-    pool_service.remove_pooled_account(account_id, via="admin_cli")
-    active = pool_service.active_pooled_account()
+    pool_accounts.remove_pooled_account(account_id, via="admin_cli")
+    active = pool_active.active_pooled_account()
     click.echo(f"removed; active account: {active.label if active else 'none (the pool is empty)'}")
     click.echo(account_id)
 
@@ -85,7 +86,7 @@ def remove(account_id):
 @fails_clearly
 def disable(account_id):
     """Take an account out of service; prints its id."""
-    pool_service.set_pooled_account_disabled(account_id, True, via="admin_cli")
+    pool_accounts.set_pooled_account_disabled(account_id, True, via="admin_cli")
     click.echo(account_id)
 
 
@@ -94,5 +95,5 @@ def disable(account_id):
 @fails_clearly
 def enable(account_id):
     """Put a disabled account back in service; prints its id."""
-    pool_service.set_pooled_account_disabled(account_id, False, via="admin_cli")
+    pool_accounts.set_pooled_account_disabled(account_id, False, via="admin_cli")
     click.echo(account_id)

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import LlmModel, PooledAccount, UsageToken
-from app.services.crypto import secret_box
+from app.services.credentials.crypto import secret_box
 
 ENCRYPTED_COLUMNS = (
     (UsageToken, ("token_encrypted",)),

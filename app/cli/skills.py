@@ -5,10 +5,10 @@ NAME means the skill of that name; when several users have one, --owner EMAIL sa
 import click
 
 from app.cli.common import fails_clearly
-from app.services import skills as skills_service
-from app.services import users as users_service
-from app.services.skill_documents import MAX_DOCUMENT_BYTES
-from app.services.usage_cache import iso
+from app.services.skills import registry as skills_service
+from app.services.accounts import users as users_service
+from app.services.skills.documents import MAX_DOCUMENT_BYTES
+from app.services.timestamps import iso
 
 
 @click.group("skills")

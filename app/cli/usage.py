@@ -6,8 +6,8 @@ import threading
 import click
 
 from app.extensions import db
-from app.services.ledger_sweeper import sweep_interrupted_requests
-from app.services.usage_refresher import DEFAULT_INTERVAL_SECONDS, refresh_pool_usage
+from app.services.upkeep.sweeper import sweep_interrupted_requests
+from app.services.pool.usage_refresher import DEFAULT_INTERVAL_SECONDS, refresh_pool_usage
 
 logger = logging.getLogger("hepgg.usage_refresher")
 

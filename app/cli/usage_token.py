@@ -2,8 +2,8 @@
 import click
 
 from app.cli.common import fails_clearly
-from app.services import usage_tokens
-from app.services import users as users_service
+from app.services.credentials import user_tokens
+from app.services.accounts import users as users_service
 
 
 @click.command("usage-token")
@@ -14,9 +14,9 @@ def usage_token(email, rotate):
     """Print a user's usage token, minting it on first use."""
     user = users_service.get_user_by_email(email)
     if rotate:
-        token = usage_tokens.rotate_usage_token(user)
+        token = user_tokens.rotate_usage_token(user)
         click.echo(f"rotated the usage token of {user.email}")
     else:
-        token, created = usage_tokens.ensure_usage_token(user)
+        token, created = user_tokens.ensure_usage_token(user)
         click.echo(f"{'minted a' if created else 'existing'} usage token for {user.email}")
     click.echo(token)

@@ -4,7 +4,7 @@ import secrets
 import click
 
 from app.cli.common import fails_clearly, on_off, usd_option_to_micro
-from app.services import users as users_service
+from app.services.accounts import users as users_service
 from app.services.money import format_micro, parse_micro
 
 ON_OFF = click.Choice(["on", "off"])

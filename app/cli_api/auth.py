@@ -3,7 +3,7 @@ import functools
 
 from flask import g, request
 
-from app.services.account_keys import user_for_account_key
+from app.services.credentials.user_tokens import user_for_account_key
 from app.services.errors import Unauthenticated
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="ccas"'}

@@ -6,10 +6,12 @@ from app.cli_api.auth import require_account_key
 from app.cli_api.schemas import MachineCreateSchema, load_body
 from app.cli_api.shapes import issued_machine_json, machine_json, usage_api_url, user_json
 from app.models.base import utcnow
-from app.services import machines, reports, usage_tokens
-from app.services.spend import WINDOW, window_start
-from app.services.usage_cache import iso
-from app.services.usage_reports import activate_account_for, read_pool_usage
+from app.services.credentials import machines
+from app.services import reports
+from app.services.credentials import user_tokens
+from app.services.quota.window import WINDOW, window_start
+from app.services.timestamps import iso
+from app.services.pool.usage_reads import activate_account_for, read_pool_usage
 
 
 
@@ -66,14 +68,14 @@ def revoke_machine(machine_id):
 @require_account_key
 def show_usage_token():
     """Reveal the caller's usage token; 404 when none was minted yet."""
-    return jsonify(token=usage_tokens.reveal_usage_token(g.cli_user), usage_url=usage_api_url())
+    return jsonify(token=user_tokens.reveal_usage_token(g.cli_user), usage_url=usage_api_url())
 
 
 @bp.post("/usage-token")
 @require_account_key
 def mint_usage_token():
     """The caller's usage token, minted now if there was none (201) or the existing one (200)."""
-    token, created = usage_tokens.ensure_usage_token(g.cli_user)
+    token, created = user_tokens.ensure_usage_token(g.cli_user)
     return jsonify(token=token, created=created, usage_url=usage_api_url()), 201 if created else 200
 
 
@@ -81,7 +83,7 @@ def mint_usage_token():
 @require_account_key
 def rotate_usage_token():
     """Replace the usage token; the old one stops working at once."""
-    return jsonify(token=usage_tokens.rotate_usage_token(g.cli_user), usage_url=usage_api_url())
+    return jsonify(token=user_tokens.rotate_usage_token(g.cli_user), usage_url=usage_api_url())
 
 
 @bp.get("/usage")

@@ -5,8 +5,8 @@ from flask import request
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from app.services.errors import InvalidInput
-from app.services.machines import MAX_NAME_LENGTH
-from app.services.text_input import fields_with_nul
+from app.services.credentials.machines import MAX_NAME_LENGTH
+from app.services.db.text import fields_with_nul
 
 
 class StrictBoolean(fields.Boolean):

@@ -2,7 +2,7 @@
 from flask import url_for
 
 from app.services.money import format_micro
-from app.services.usage_cache import iso
+from app.services.timestamps import iso
 
 def proxy_base_url(token):
     """`<base>/anthropic/<token>`: what ANTHROPIC_BASE_URL must be for a machine.

@@ -8,8 +8,14 @@ from app.dashboard.schemas import (ModelCreateSchema, ModelUpdateSchema, PooledA
                                    PooledAccountUpdateSchema, UserCreateSchema, UserUpdateSchema, load)
 from app.dashboard.security import api_guard
 from app.models.base import utcnow
-from app.services import catalogue, pool, reports, skills, spend, user_admin, users
-from app.services.usage_cache import account_snapshot
+from app.services.openai import catalogue
+from app.services.pool import accounts as pool
+from app.services.pool import active as pool_active
+from app.services import reports
+from app.services.skills import registry as skills
+from app.services.quota import window as spend_window
+from app.services.accounts import users
+from app.services.pool.usage_snapshot import account_snapshot
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/ai")
 bp.before_request(api_guard(admin=True))
@@ -40,7 +46,7 @@ def update_pooled_account(account_id):
 @bp.post("/accounts/<id:account_id>/activate")
 def activate_pooled_account(account_id):
     """Make an account the globally active one (recorded with who did it)."""
-    account = pool.activate_pooled_account(account_id, actor_user_id=current_user.id, via=VIA)
+    account = pool_active.activate_pooled_account(account_id, actor_user_id=current_user.id, via=VIA)
     return jsonify(account_snapshot(account))
 
 
@@ -95,8 +101,8 @@ def remove_model(name):
 def list_users():
     """Every user with settings, balance and spend in the window."""
     spent = reports.window_spend_by_user(utcnow())
-    return jsonify(window_days=spend.WINDOW.days,
-                   users=[presenters.user_json(u, spent.get(u.id, 0)) for u in user_admin.list_users()])
+    return jsonify(window_days=spend_window.WINDOW.days,
+                   users=[presenters.user_json(u, spent.get(u.id, 0)) for u in users.list_users()])
 
 
 @bp.post("/admin/users")
@@ -112,11 +118,11 @@ def create_user():
 def update_user(user_id):
     """Set a user's cap, overage settings, hep-token balance or admin flag."""
     data = load(UserUpdateSchema(), json_body())
-    user = user_admin.update_user_settings(
+    user = users.update_user_settings(
         current_user, user_id, cap_micro_usd=data.get("cap_usd"), overage_enabled=data.get("overage_enabled"),
         overage_cap_micro_usd=data.get("overage_cap_usd"), hep_token_balance_micro=data.get("hep_tokens"),
         is_admin=data.get("is_admin"))
-    spent = spend.window_spend(user.id, utcnow()).spend_micro_usd
+    spent = spend_window.window_spend(user.id, utcnow()).spend_micro_usd
     return jsonify(presenters.user_json(user, spent))
 
 

@@ -8,9 +8,14 @@ from app.dashboard.schemas import (ModelCreateSchema, ModelUpdateSchema, PooledA
                                    UserCreateSchema, UserUpdateSchema, load)
 from app.dashboard.security import page_guard
 from app.models.base import utcnow
-from app.services import catalogue, pool, reports, skills, user_admin, users
+from app.services.openai import catalogue
+from app.services.pool import accounts as pool
+from app.services.pool import active as pool_active
+from app.services import reports
+from app.services.skills import registry as skills
+from app.services.accounts import users
 from app.services.errors import Conflict, InvalidInput
-from app.services.usage_cache import account_snapshot
+from app.services.pool.usage_snapshot import account_snapshot
 from app.skills.urls import shared_public_skill_url
 
 bp = Blueprint("admin_pages", __name__, url_prefix="/dashboard/admin")
@@ -50,7 +55,7 @@ def add_pooled_account():
 def activate_pooled_account(account_id):
     """Make an account the globally active one."""
     try:
-        account = pool.activate_pooled_account(account_id, actor_user_id=current_user.id, via=VIA)
+        account = pool_active.activate_pooled_account(account_id, actor_user_id=current_user.id, via=VIA)
     except Conflict as exc:
         return back(".pool_page", exc.message, "error")
     return back(".pool_page", f"{account.label} is now the active account.")
@@ -154,7 +159,7 @@ def remove_model(name):
 
 
 def _render_users(status=200, **extra):
-    return render_template("dashboard/admin_users.html", users=user_admin.list_users(),
+    return render_template("dashboard/admin_users.html", users=users.list_users(),
                            spent=reports.window_spend_by_user(utcnow()), form=request.form, **extra), status
 
 
@@ -180,13 +185,13 @@ def create_user():
 @bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 def edit_user(user_id):
     """Set a user's cap, overage settings, hep-token balance and admin flag."""
-    user = user_admin.get_user(user_id)
+    user = users.get_user(user_id)
     if request.method == "GET":
         return render_template("dashboard/admin_user_edit.html", user=user, form=None)
     try:
         data = load(UserUpdateSchema(), form_data("cap_usd", "overage_cap_usd", "hep_tokens",
                                                   checkboxes=["overage_enabled", "is_admin"]))
-        user_admin.update_user_settings(
+        users.update_user_settings(
             current_user, user_id, cap_micro_usd=data.get("cap_usd"), overage_enabled=data["overage_enabled"],
             overage_cap_micro_usd=data.get("overage_cap_usd"), hep_token_balance_micro=data.get("hep_tokens"),
             is_admin=data["is_admin"])

@@ -9,8 +9,18 @@ from app.dashboard.schemas import (AccessKeyActionSchema, AccountUpdateSchema, L
 from app.dashboard.security import api_guard, public
 from app.dashboard.session import end_session, start_session
 from app.models.base import utcnow
-from app.services import (account_keys, catalogue, llm_keys, machines, pool, reports, sign_in, skills, spend,
-                          usage_cache, usage_tokens, users)
+from app.services.credentials import user_tokens
+from app.services.openai import catalogue
+from app.services.openai import keys as llm_keys
+from app.services.credentials import machines
+from app.services.pool import accounts as pool
+from app.services import reports
+from app.services.accounts import sign_in
+from app.services.skills import registry as skills
+from app.services.quota import window as spend_window
+from app.services.pool import usage_snapshot
+from app.services import timestamps
+from app.services.accounts import users
 from app.services.errors import InvalidInput
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1/ai")
@@ -75,14 +85,14 @@ def update_account():
 @bp.post("/account/rotate")
 def rotate_account_key():
     """Replace the ccas_ account key; the new key is in this response only."""
-    key = account_keys.rotate_account_key(current_user)
+    key = user_tokens.rotate_account_key(current_user)
     return _account_response(account_key=key)
 
 
 @bp.get("/usage-token")
 def usage_token():
     """Whether the usage token exists, its prefix and when it was created."""
-    return jsonify(presenters.usage_token_json(usage_tokens.get_usage_token(current_user)))
+    return jsonify(presenters.usage_token_json(user_tokens.get_usage_token(current_user)))
 
 
 @bp.post("/usage-token")
@@ -90,10 +100,10 @@ def usage_token_action():
     """{"action": "reveal"} shows the token; {"action": "rotate"} replaces (or first mints) it."""
     data = load(UsageTokenActionSchema(), json_body())
     if data["action"] == "reveal":
-        token = usage_tokens.reveal_usage_token(current_user)
+        token = user_tokens.reveal_usage_token(current_user)
     else:
-        token = usage_tokens.rotate_usage_token(current_user)
-    return jsonify(presenters.usage_token_json(usage_tokens.get_usage_token(current_user), token))
+        token = user_tokens.rotate_usage_token(current_user)
+    return jsonify(presenters.usage_token_json(user_tokens.get_usage_token(current_user), token))
 
 
 def _machine_response(machine, token=None, status=200):
@@ -106,7 +116,7 @@ def list_machines():
     """Every machine with requests, tokens by kind and API-equivalent USD over the window."""
     now = utcnow()
     report = reports.machine_usage(current_user, now)
-    return jsonify(window_days=presenters.WINDOW_DAYS, window_start=usage_cache.iso(spend.window_start(now)),
+    return jsonify(window_days=presenters.WINDOW_DAYS, window_start=timestamps.iso(spend_window.window_start(now)),
                    machines=[presenters.machine_json(u) for u in report])
 
 
@@ -179,7 +189,7 @@ def delete_llm_key(key_id):
 @bp.get("/accounts")
 def pooled_accounts():
     """The pooled Claude accounts with their cached usage and the active flag (every signed-in user)."""
-    return jsonify(usage_cache.pool_snapshot(pool.list_pooled_accounts()))
+    return jsonify(usage_snapshot.pool_snapshot(pool.list_pooled_accounts()))
 
 
 @bp.get("/skills")

@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 from app.errors import ErrorInfo, describe, render_json_error
 from app.extensions import db
 from app.middleware import redact_path
-from app.services.db_outage import is_database_unavailable
+from app.services.db.outage import is_database_unavailable
 from app.services.errors import ServiceError
 
 logger = logging.getLogger("hepgg.dashboard")

@@ -12,9 +12,13 @@ from app.dashboard.schemas import AccountUpdateSchema, LoginSchema, UsageTokenAc
 from app.dashboard.security import page_guard, public, safe_next
 from app.dashboard.session import end_session, start_session
 from app.models.base import utcnow
-from app.services import account_keys, pool, reports, sign_in, usage_tokens, users
+from app.services.credentials import user_tokens
+from app.services.pool import accounts as pool
+from app.services import reports
+from app.services.accounts import sign_in
+from app.services.accounts import users
 from app.services.errors import InvalidInput, RateLimited, Unauthenticated
-from app.services.usage_cache import account_snapshot
+from app.services.pool.usage_snapshot import account_snapshot
 
 bp = Blueprint("pages", __name__, url_prefix="/dashboard")
 bp.before_request(page_guard())
@@ -99,12 +103,12 @@ def update_overage():
 @bp.post("/account-key/rotate")
 def rotate_account_key():
     """Replace the ccas_ account key and show the new one once."""
-    key = account_keys.rotate_account_key(current_user)
+    key = user_tokens.rotate_account_key(current_user)
     return _render_overview(new_account_key=key)
 
 
 def _render_usage_token(status=200, **extra):
-    return render_template("dashboard/usage_token.html", row=usage_tokens.get_usage_token(current_user),
+    return render_template("dashboard/usage_token.html", row=user_tokens.get_usage_token(current_user),
                            **extra), status
 
 
@@ -119,9 +123,9 @@ def usage_token_action():
     """Reveal the usage token, or rotate it (minting the first one)."""
     data = load(UsageTokenActionSchema(), form_data("action"))
     if data["action"] == "reveal":
-        token = usage_tokens.reveal_usage_token(current_user)
+        token = user_tokens.reveal_usage_token(current_user)
         return _render_usage_token(token=token, revealed=True)
-    token = usage_tokens.rotate_usage_token(current_user)
+    token = user_tokens.rotate_usage_token(current_user)
     return _render_usage_token(token=token, rotated=True)
 
 

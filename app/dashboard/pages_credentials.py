@@ -5,7 +5,11 @@ from flask_login import current_user
 from app.dashboard.pages import back, bp, form_data
 from app.dashboard.schemas import LlmKeyCreateSchema, MachineCreateSchema, load
 from app.models.base import utcnow
-from app.services import catalogue, llm_keys, machines, reports, spend
+from app.services.openai import catalogue
+from app.services.openai import keys as llm_keys
+from app.services.credentials import machines
+from app.services import reports
+from app.services.quota import window as spend_window
 from app.services.errors import Conflict, InvalidInput
 
 
@@ -13,7 +17,7 @@ def _render_machines(status=200, **extra):
     now = utcnow()
     report = reports.machine_usage(current_user, now)
     return render_template("dashboard/machines.html", report=report, total=reports.total_usage(report),
-                           window_start=spend.window_start(now), form=request.form, **extra), status
+                           window_start=spend_window.window_start(now), form=request.form, **extra), status
 
 
 @bp.get("/machines")

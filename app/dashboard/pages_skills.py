@@ -7,7 +7,7 @@ from flask import render_template, request
 from flask_login import current_user
 
 from app.dashboard.pages import back, bp
-from app.services import skills
+from app.services.skills import registry as skills
 from app.skills.urls import capability_url, shared_public_skill_url
 
 

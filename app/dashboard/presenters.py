@@ -5,8 +5,8 @@ in `_usd`; hep tokens are decimal strings too. Times are ISO 8601 UTC with a Z. 
 appear only in the response of the call that created, rotated or revealed them.
 """
 from app.services.money import format_micro
-from app.services.spend import WINDOW
-from app.services.usage_cache import iso
+from app.services.quota.window import WINDOW
+from app.services.timestamps import iso
 from app.skills.urls import capability_url, shared_public_skill_url
 
 WINDOW_DAYS = WINDOW.days

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.services.errors import InvalidInput
 from app.services.money import MICRO, parse_micro
-from app.services.text_input import fields_with_nul
+from app.services.db.text import fields_with_nul
 
 # A sanity bound: a billion dollars or tokens still fits a BIGINT of millionths with room to spare.
 MAX_AMOUNT = 1_000_000_000

@@ -12,7 +12,7 @@ from flask_login import current_user, login_user, logout_user
 from app.extensions import db, login_manager
 from app.models import User
 from app.services.errors import Unauthenticated
-from app.services.sign_in import session_fingerprint
+from app.services.accounts.sign_in import session_fingerprint
 
 FINGERPRINT_KEY = "_hep_pw"
 

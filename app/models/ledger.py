@@ -8,9 +8,31 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 from app.models.base import BigIntPK, utcnow
 
-OUTCOME_IN_PROGRESS = "in_progress"
-# A row left in progress by a worker process that died; set by app.services.ledger_sweeper.
-OUTCOME_INTERRUPTED = "interrupted"
+# The one table of ledger outcomes (README "Outcome vocabulary"). Both ledgers share the
+# common ones; each family also has a few of its own, named after what its relay can tell.
+OUTCOME_IN_PROGRESS = "in_progress"          # written at admission, replaced when the request ends
+OUTCOME_OK = "ok"
+OUTCOME_UPSTREAM_ERROR = "upstream_error"    # the upstream answered with an HTTP error
+OUTCOME_CLIENT_DISCONNECTED = "client_disconnected"
+OUTCOME_REJECTED = "rejected"                # refused before reaching the upstream
+OUTCOME_INTERRUPTED = "interrupted"          # left in progress by a dead worker; set by the sweeper
+# Claude ledger only.
+OUTCOME_STREAM_ERROR = "stream_error"
+OUTCOME_TIMEOUT = "timeout"
+OUTCOME_UNREACHABLE = "unreachable"
+# OpenAI-side ledger only.
+OUTCOME_UPSTREAM_UNREACHABLE = "upstream_unreachable"
+OUTCOME_UPSTREAM_TIMEOUT = "upstream_timeout"
+OUTCOME_UPSTREAM_DISCONNECTED = "upstream_disconnected"
+OUTCOME_INTERNAL_ERROR = "internal_error"
+
+_COMMON = (OUTCOME_IN_PROGRESS, OUTCOME_OK, OUTCOME_UPSTREAM_ERROR, OUTCOME_CLIENT_DISCONNECTED, OUTCOME_REJECTED,
+           OUTCOME_INTERRUPTED)
+CLAUDE_OUTCOMES = _COMMON + (OUTCOME_STREAM_ERROR, OUTCOME_TIMEOUT, OUTCOME_UNREACHABLE)
+LLM_OUTCOMES = _COMMON + (OUTCOME_UPSTREAM_UNREACHABLE, OUTCOME_UPSTREAM_TIMEOUT, OUTCOME_UPSTREAM_DISCONNECTED,
+                          OUTCOME_INTERNAL_ERROR)
+# error_code of an OpenAI-side row billed from an estimate because the upstream's usage never came.
+USAGE_ESTIMATED = "usage_estimated"
 
 
 class ClaudeRequest(db.Model):

@@ -3,7 +3,7 @@ from functools import wraps
 
 from flask import g, request
 
-from app.services import llm_access
+from app.services.openai import access as llm_access
 
 
 def require_llm_key(view):

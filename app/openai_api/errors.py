@@ -50,8 +50,8 @@ def _render(exc):
 
 def _add_remaining_allowance(response):
     from app.services.money import format_micro
-    from app.services.quota import current_standing
-    from app.services.quota_errors import REMAINING_HEADER
+    from app.services.quota.standing import current_standing
+    from app.services.quota.refusal import REMAINING_HEADER
     key = g.get("llm_key")
     if key is None or REMAINING_HEADER in response.headers:
         return response

@@ -4,7 +4,8 @@ from flask import Response, current_app, g, jsonify, request
 from app.middleware import current_request_id, new_request_id
 from app.openai_api import bp
 from app.openai_api.auth import require_llm_key
-from app.services import llm_access, openai_relay
+from app.services.openai import access as llm_access
+from app.services.openai import chat as openai_chat
 from app.services.errors import PayloadTooLarge
 
 OWNED_BY = "hep-gg"
@@ -45,9 +46,9 @@ def get_model(model_id):
 @bp.post("/v1/chat/completions")
 @require_llm_key
 def chat_completions():
-    chat = openai_relay.parse_chat_request(_request_body())
+    chat = openai_chat.parse_chat_request(_request_body())
     target = llm_access.resolve_model(g.llm_key, chat.model)
-    reply = openai_relay.relay_chat(g.llm_key, target, chat, request_id=current_request_id() or new_request_id(),
+    reply = openai_chat.relay_chat(g.llm_key, target, chat, request_id=current_request_id() or new_request_id(),
                                     user_agent=request.headers.get("User-Agent"))
     return Response(reply.body, status=reply.status, headers=reply.headers, content_type=reply.content_type,
                     direct_passthrough=True)

@@ -11,8 +11,8 @@ from app.middleware import current_request_id, new_request_id
 from app.proxy import bp
 from app.proxy.errors import render_anthropic_error
 from app.services.errors import ServiceError
-from app.services.proxy_auth import authenticate_proxy_call, bearer_value, last_seen_due
-from app.services.relay import ProxyCall, relay_call
+from app.services.claude.auth import authenticate_proxy_call, bearer_value, last_seen_due
+from app.services.claude.relay import ProxyCall, relay_call
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 READ_SIZE = 64 * 1024

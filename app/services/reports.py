@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ClaudeRequest, SpendBucket
-from app.services import machines as machines_service
-from app.services import spend
+from app.services.credentials import machines as machines_service
+from app.services.quota import window as spend_window
 
 TOKEN_KINDS = ("input", "output", "cache_creation", "cache_creation_5m", "cache_creation_1h", "cache_read")
 _TOKEN_COLUMNS = (
@@ -45,7 +45,7 @@ def _usage_rows(user_id, now, machine_id=None):
     query = (
         select(ClaudeRequest.machine_id, func.count(), *[func.coalesce(func.sum(c), 0) for c in _TOKEN_COLUMNS],
                func.coalesce(func.sum(ClaudeRequest.cost_micro_usd), 0), func.max(ClaudeRequest.started_at))
-        .where(ClaudeRequest.user_id == user_id, ClaudeRequest.started_at >= spend.window_start(now))
+        .where(ClaudeRequest.user_id == user_id, ClaudeRequest.started_at >= spend_window.window_start(now))
         .group_by(ClaudeRequest.machine_id))
     if machine_id is not None:
         query = query.where(ClaudeRequest.machine_id == machine_id)
@@ -118,9 +118,9 @@ class SpendSummary:
 
 def spend_summary(user, now):
     """The user's settled spend, overage and in-flight reservations over the window ending at `now`."""
-    window = spend.window_spend(user.id, now)
+    window = spend_window.window_spend(user.id, now)
     return SpendSummary(
-        window_start=spend.window_start(now), now=now, cap_micro_usd=user.cap_micro_usd,
+        window_start=spend_window.window_start(now), now=now, cap_micro_usd=user.cap_micro_usd,
         spent_micro_usd=window.spend_micro_usd, overage_micro_usd=window.overage_micro_usd,
         in_flight_micro_usd=user.reserved_micro_usd, overage_enabled=user.overage_enabled,
         overage_cap_micro_usd=user.overage_cap_micro_usd, hep_token_balance_micro=user.hep_token_balance_micro,
@@ -139,8 +139,8 @@ class SpendDay:
 
 def spend_by_day(user, now):
     """Every UTC day of the window ending at `now`, oldest first, days without spend included."""
-    settled = {day: (amount, overage) for day, amount, overage in spend.daily_spend(user.id, now)}
-    first, last = spend.window_start(now).date(), now.date()
+    settled = {day: (amount, overage) for day, amount, overage in spend_window.daily_spend(user.id, now)}
+    first, last = spend_window.window_start(now).date(), now.date()
     days, running = [], 0
     for offset in range((last - first).days + 1):
         day = first + timedelta(days=offset)
@@ -154,7 +154,7 @@ def window_spend_by_user(now):
     """{user_id: settled spend in the window} for every user with spend (one grouped query)."""
     rows = db.session.execute(
         select(SpendBucket.user_id, func.sum(SpendBucket.spend_micro_usd))
-        .where(SpendBucket.bucket_start >= spend.window_start(now))
+        .where(SpendBucket.bucket_start >= spend_window.window_start(now))
         .group_by(SpendBucket.user_id)).all()
     return {user_id: int(total) for user_id, total in rows}
 

@@ -9,7 +9,7 @@ from flask import request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from app.services.errors import InvalidInput, PayloadTooLarge, ServiceError
-from app.services.skill_documents import MAX_DOCUMENT_BYTES, check_size
+from app.services.skills.documents import MAX_DOCUMENT_BYTES, check_size
 
 # JSON escapes can take up to six characters per byte ("\u0001"); a document at the limit,
 # escaped, still fits, and the document itself is then checked against the real limit.

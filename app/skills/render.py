@@ -3,7 +3,7 @@ import json
 
 from flask import Response, request
 
-from app.services.usage_cache import iso
+from app.services.timestamps import iso
 
 MARKDOWN = "text/markdown; charset=utf-8"
 JSON = "application/json"

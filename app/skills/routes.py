@@ -1,7 +1,7 @@
 """Registry routes: public skills under /skills/, private ones behind /me/<access_key>/ (SPEC §8)."""
 from flask import jsonify
 
-from app.services import skills as skills_service
+from app.services.skills import registry as skills_service
 from app.services.errors import NotFound
 from app.skills import bp, urls
 from app.skills.body import read_import_document

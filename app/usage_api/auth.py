@@ -4,8 +4,8 @@ import functools
 from flask import g, request
 
 from app.services.errors import Unauthenticated
-from app.services.secrets import USAGE_TOKEN
-from app.services.usage_tokens import user_for_usage_token
+from app.services.credentials.secrets import USAGE_TOKEN
+from app.services.credentials.user_tokens import user_for_usage_token
 
 CHALLENGE = 'Bearer realm="usage"'
 

@@ -4,7 +4,7 @@ import re
 from flask import g, jsonify
 
 from app.services.errors import NotFound
-from app.services.usage_reports import activate_account_for, read_account_usage, read_pool_usage
+from app.services.pool.usage_reads import activate_account_for, read_account_usage, read_pool_usage
 from app.usage_api import bp
 from app.usage_api.auth import usage_token_required
 from app.usage_api.responses import conditional_json

@@ -2,7 +2,10 @@
 two users (and an admin) with live, revoked and rotated credentials of every kind."""
 import pytest
 
-from app.services import account_keys, llm_keys, machines, skills, usage_tokens
+from app.services.credentials import user_tokens
+from app.services.openai import keys as llm_keys
+from app.services.credentials import machines
+from app.services.skills import registry as skills
 from tests.access.secret_scan import LeakScan
 from tests.dashboard.helpers import DashboardClient
 from tests.fakes.anthropic import FakeAnthropic
@@ -53,7 +56,7 @@ class Person:
         self.user = factories.user(admin=admin)
         user = self.user
         self.old_account_key = user.account_key
-        self.account_key = account_keys.rotate_account_key(user)
+        self.account_key = user_tokens.rotate_account_key(user)
         self.machine = factories.machine(user)
         self.revoked_machine = factories.machine(user)
         self.revoked_token = self.revoked_machine.token
@@ -69,7 +72,7 @@ class Person:
         self.old_llm_key = self.rotated_key.token
         llm_keys.rotate_llm_key(user, self.rotated_key.id)
         self.old_usage_token = factories.usage_token(user)
-        self.usage_token = usage_tokens.rotate_usage_token(user)
+        self.usage_token = user_tokens.rotate_usage_token(user)
         self.old_skills_key = skills.get_or_create_access_key(user)
         self.skills_key = skills.rotate_access_key(user)
         self.skill, _ = skills.import_skill(user, skill_md(f"skill-of-user-{user.id}"))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from werkzeug.exceptions import HTTPException
 
 from app.log import JsonFormatter
-from app.services import secrets as secrets_module
+from app.services.credentials import secrets as secrets_module
 
 # Endpoints that show their caller a secret the caller already owns (SPEC §2, §7, §8): the usage
 # token and skills key "reveal" actions, the CLI's usage-token show/mint, and the skills

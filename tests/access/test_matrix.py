@@ -14,8 +14,12 @@ from dataclasses import dataclass
 import pytest
 from itsdangerous import TimestampSigner
 
-from app.services import llm_keys, machines, skills, usage_tokens, users
-from app.services.account_keys import rotate_account_key
+from app.services.openai import keys as llm_keys
+from app.services.credentials import machines
+from app.services.skills import registry as skills
+from app.services.credentials import user_tokens
+from app.services.accounts import users
+from app.services.credentials.user_tokens import rotate_account_key
 from tests.access.conftest import browser
 from tests.access.routes import ROUTES, STATE_CHANGING, app_routes, table_key
 from tests.access.shapes import (anthropic_error, html_error, json_error, not_refused, openai_error, same_answer,
@@ -347,7 +351,7 @@ def _fresh_credentials(world):
         person.machine.token = machines.rotate_machine_token(user, person.machine.id)[1]
         person.key = llm_keys.create_llm_key(user, model_names=[world.model.name])[0]
         person.key.token = llm_keys.rotate_llm_key(user, person.key.id)[1]
-        person.usage_token = usage_tokens.rotate_usage_token(user)
+        person.usage_token = user_tokens.rotate_usage_token(user)
         person.skills_key = skills.rotate_access_key(user)
         person.skill, _ = skills.import_skill(user, skill_md(person.skill_name))
 

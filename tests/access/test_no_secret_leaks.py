@@ -9,8 +9,10 @@ import socket
 
 import requests
 
-from app.services import llm_keys, machines, usage_tokens
-from app.services.account_keys import rotate_account_key
+from app.services.openai import keys as llm_keys
+from app.services.credentials import machines
+from app.services.credentials import user_tokens
+from app.services.credentials.user_tokens import rotate_account_key
 from tests.access.conftest import browser
 from tests.ccas.conftest import Ccas
 from tests.fakes.openai import FakeOpenAI
@@ -73,7 +75,7 @@ def test_usage_api_with_live_rotated_and_wrong_kind_tokens(app, factories, leak_
     leak_scan.watch(POOLED_KEY)
     user = factories.user()
     old = factories.usage_token(user)
-    new = usage_tokens.rotate_usage_token(user)
+    new = user_tokens.rotate_usage_token(user)
     client = browser(app)
     assert client.get("/usage", headers={"Authorization": f"Bearer {new}"}).status_code == 200
     assert client.get(f"/usage/{account.id}", headers={"Authorization": f"Bearer {new}"}).status_code == 200

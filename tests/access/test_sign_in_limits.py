@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 
 from app.models.base import utcnow
-from app.services import login_throttle
-from app.services.login_throttle import LIMITS, SCOPE_ACCOUNT, SCOPE_ADDRESS
+from app.services.accounts import login_throttle
+from app.services.accounts.login_throttle import LIMITS, SCOPE_ACCOUNT, SCOPE_ADDRESS
 from tests.access.conftest import browser
 from tests.access.routes import ROUTES
 

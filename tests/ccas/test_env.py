@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from app.services import machines
+from app.services.credentials import machines
 from tests.ccas.conftest import CCAS
 
 

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from app.services import account_keys
+from app.services.credentials import user_tokens
 from tests.fakes.http import FakeServer
 from tests.servers import free_port
 
@@ -29,7 +29,7 @@ def test_an_unreadable_config_is_named(ccas):
 
 @pytest.mark.parametrize("args", [a for a in COMMANDS_NEEDING_A_LOGIN if a != ("env",)])
 def test_a_key_rotated_after_login_is_exit_4(logged_in, ada, args):
-    account_keys.rotate_account_key(ada)
+    user_tokens.rotate_account_key(ada)
     logged_in.fails(4, "the server rejected the account key (invalid account key", *args)
 
 

@@ -4,7 +4,7 @@ import socket
 
 from app.extensions import db
 from app.models import Machine
-from app.services import machines
+from app.services.credentials import machines
 from tests.ledger_rows import add_claude_request
 
 

@@ -6,8 +6,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import PoolSwitch
-from app.services import pool, usage_tokens
-from app.services.usage_cache import SOURCE_USAGE_ENDPOINT, pool_snapshot, record_usage_update
+from app.services.pool import accounts as pool
+from app.services.pool import active as pool_active
+from app.services.credentials import user_tokens
+from app.services.pool.usage_snapshot import SOURCE_USAGE_ENDPOINT, pool_snapshot, record_usage_update
 
 
 def iso_in(delta):
@@ -47,7 +49,7 @@ def test_usage_token_is_minted_once_then_shown_then_rotated(logged_in, ada, live
     assert token.startswith("usg_") and first.stdout == token + "\n"
     assert "minted a new usage token" in first.stderr
     assert f"on {live_server.url}/usage" in first.stderr
-    assert usage_tokens.user_for_usage_token(token).id == ada.id
+    assert user_tokens.user_for_usage_token(token).id == ada.id
 
     again = logged_in.ok("usage-token")
     assert again.stdout.strip() == token and "minted" not in again.stderr
@@ -56,15 +58,15 @@ def test_usage_token_is_minted_once_then_shown_then_rotated(logged_in, ada, live
     new = rotated.stdout.strip()
     assert new.startswith("usg_") and new != token
     assert "the old one stopped working" in rotated.stderr
-    assert usage_tokens.user_for_usage_token(token) is None
-    assert usage_tokens.user_for_usage_token(new).id == ada.id
+    assert user_tokens.user_for_usage_token(token) is None
+    assert user_tokens.user_for_usage_token(new).id == ada.id
 
 
 def test_activate_switches_the_account_recorded_with_the_user(logged_in, ada, factories):
     first, second = factories.pooled_account("first"), factories.pooled_account("second")
     out = logged_in.ok("activate", second.id).stdout
     assert out.strip() == f"Pooled account {second.id} 'second' is now active."
-    assert pool.active_pooled_account().id == second.id
+    assert pool_active.active_pooled_account().id == second.id
     switch = db.session.scalars(select(PoolSwitch).order_by(PoolSwitch.id.desc())).first()
     assert (switch.from_account_id, switch.to_account_id, switch.actor_user_id, switch.via) == (
         first.id, second.id, ada.id, "cli_api")
@@ -79,4 +81,4 @@ def test_activate_unknown_or_disabled_accounts_fails_clearly(logged_in, factorie
     pool.set_pooled_account_disabled(spare.id, True)
     logged_in.fails(1, "no pooled account with id 999", "activate", 999)
     logged_in.fails(1, f"pooled account {spare.id} is disabled", "activate", spare.id)
-    assert pool.active_pooled_account().label == "first"
+    assert pool_active.active_pooled_account().label == "first"

@@ -1,7 +1,7 @@
 """The whole walk from a fresh laptop against the app served exactly as the Procfile serves it."""
 import json
 
-from app.services import machines
+from app.services.credentials import machines
 
 
 def test_login_create_env_list_usage_under_gunicorn(ccas, ada, factories, gunicorn_server):

@@ -1,7 +1,7 @@
 """Every CLI API route takes the account key and nothing else: no key, a wrong one or a rotated one is 401."""
 import pytest
 
-from app.services import account_keys
+from app.services.credentials import user_tokens
 from tests.cli_api.conftest import PREFIX, assert_error, bearer
 
 
@@ -55,7 +55,7 @@ def test_other_secrets_of_the_same_user_are_not_account_keys(client, factories):
 def test_a_rotated_key_stops_working_at_once_and_the_new_one_works(app, client, factories):
     user = factories.user()
     assert client.get(f"{PREFIX}/me", headers=bearer(user.account_key)).status_code == 200
-    new_key = account_keys.rotate_account_key(user)
+    new_key = user_tokens.rotate_account_key(user)
     for method, path in cli_routes(app):
         response = client.open(path, method=method, headers=bearer(user.account_key), json={})
         assert_error(response, 401, "unauthenticated", "invalid account key")

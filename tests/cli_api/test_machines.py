@@ -8,7 +8,7 @@ from app import create_app
 from app.extensions import db
 from app.models import Machine
 from app.models.base import utcnow
-from app.services import machines
+from app.services.credentials import machines
 from tests.cli_api.conftest import PREFIX, assert_error, bearer
 from tests.ledger_rows import add_claude_request
 

@@ -3,8 +3,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import PoolSwitch
-from app.services import pool, usage_tokens
-from app.services.usage_cache import SOURCE_USAGE_ENDPOINT, pool_snapshot, record_usage_update
+from app.services.pool import accounts as pool
+from app.services.pool import active as pool_active
+from app.services.credentials import user_tokens
+from app.services.pool.usage_snapshot import SOURCE_USAGE_ENDPOINT, pool_snapshot, record_usage_update
 from tests.cli_api.conftest import assert_error
 
 
@@ -20,7 +22,7 @@ def test_mint_then_show_then_mint_again_gives_the_same_token(as_ada, ada):
     body = minted.get_json()
     assert body["created"] is True and body["token"].startswith("usg_")
     assert body["usage_url"] == "http://localhost/usage"
-    assert usage_tokens.user_for_usage_token(body["token"]).id == ada.id
+    assert user_tokens.user_for_usage_token(body["token"]).id == ada.id
     again = as_ada.post("/usage-token")
     assert again.status_code == 200
     assert again.get_json() == {**body, "created": False}
@@ -33,8 +35,8 @@ def test_rotate_replaces_the_token_and_the_old_one_dies(as_ada, ada, factories):
     body = as_ada.post("/usage-token/rotate").get_json()
     assert body["token"].startswith("usg_") and body["token"] != old
     db.session.rollback()
-    assert usage_tokens.user_for_usage_token(old) is None
-    assert usage_tokens.user_for_usage_token(body["token"]).id == ada.id
+    assert user_tokens.user_for_usage_token(old) is None
+    assert user_tokens.user_for_usage_token(body["token"]).id == ada.id
     assert as_ada.get("/usage-token").get_json()["token"] == body["token"]
 
 
@@ -78,7 +80,7 @@ def test_activate_switches_the_active_account_audited_with_the_key_owner(as_ada,
     assert body["changed"] is True
     assert (body["account"]["id"], body["account"]["active"]) == (second.id, True)
     db.session.rollback()
-    assert pool.active_pooled_account().id == second.id
+    assert pool_active.active_pooled_account().id == second.id
     switch = db.session.scalars(select(PoolSwitch).order_by(PoolSwitch.id.desc())).first()
     assert (switch.from_account_id, switch.to_account_id, switch.actor_user_id, switch.via) == (
         first.id, second.id, ada.id, "cli_api")
@@ -100,4 +102,4 @@ def test_activating_an_unknown_or_disabled_account_fails_clearly(as_ada, factori
     pool.set_pooled_account_disabled(spare.id, True)
     assert_error(as_ada.post(f"/usage/accounts/{spare.id}/activate"), 409, "conflict", "disabled")
     db.session.rollback()
-    assert pool.active_pooled_account().label == "first"
+    assert pool_active.active_pooled_account().label == "first"

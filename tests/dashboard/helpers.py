@@ -7,8 +7,8 @@ from flask.testing import FlaskClient
 from app.extensions import db
 from app.models import ClaudeRequest, SpendBucket
 from app.models.base import utcnow
-from app.services import usage_cache
-from app.services.spend import hour_floor
+from app.services.pool import usage_snapshot
+from app.services.quota.window import hour_floor
 
 _ids = itertools.count(1)
 
@@ -104,7 +104,7 @@ def days_ago(days, hours=0):
 
 def record_pool_usage(account, five_hour, seven_day):
     """Cached 5-hour and 7-day utilisation for a pooled account, as the refresher stores it."""
-    usage_cache.record_usage_update(account.id, {"windows": {
+    usage_snapshot.record_usage_update(account.id, {"windows": {
         "five_hour": {"utilization_percent": five_hour, "resets_at": "2026-11-25T22:00:00Z"},
         "seven_day": {"utilization_percent": seven_day, "resets_at": "2026-11-30T08:00:00Z"}}},
-        source=usage_cache.SOURCE_USAGE_ENDPOINT, now=utcnow())
+        source=usage_snapshot.SOURCE_USAGE_ENDPOINT, now=utcnow())

@@ -1,5 +1,5 @@
 """GET/PATCH /api/v1/ai/account, POST /api/v1/ai/account/rotate and the usage token endpoints."""
-from app.services import account_keys, usage_tokens
+from app.services.credentials import user_tokens
 from tests.dashboard.helpers import add_spend, days_ago, refresh
 
 
@@ -65,8 +65,8 @@ def test_rotating_the_account_key_shows_the_new_key_once_and_kills_the_old(make_
     new_key = response.json["account_key"]
     assert new_key.startswith("ccas_") and len(new_key) > 40
     assert response.json["account_key_prefix"] == new_key[:11]
-    assert account_keys.user_for_account_key(user.account_key) is None
-    assert account_keys.user_for_account_key(new_key).id == user.id
+    assert user_tokens.user_for_account_key(user.account_key) is None
+    assert user_tokens.user_for_account_key(new_key).id == user.id
     assert new_key not in client.get("/api/v1/ai/account").get_data(as_text=True)
 
 
@@ -91,8 +91,8 @@ def test_usage_token_status_reveal_and_rotate(make_client, factories):
     rotated = client.call("POST", "/api/v1/ai/usage-token", json={"action": "rotate"})
     second = rotated.json["token"]
     assert second != first and rotated.json["rotated_at"] is not None
-    assert usage_tokens.user_for_usage_token(first) is None
-    assert usage_tokens.user_for_usage_token(second).id == user.id
+    assert user_tokens.user_for_usage_token(first) is None
+    assert user_tokens.user_for_usage_token(second).id == user.id
 
 
 def test_usage_token_actions_are_validated(make_client, factories):

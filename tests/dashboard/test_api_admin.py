@@ -1,6 +1,7 @@
 """Admin JSON routes for the model catalogue and users."""
 from app.models import LlmModel, User
-from app.services import catalogue, users
+from app.services.openai import catalogue
+from app.services.accounts import users
 from tests.dashboard.helpers import add_spend, refresh
 
 MODEL = {"id": "qwen3-8b", "upstream_url": "http://vllm.internal:8000/v1/", "upstream_model": "Qwen/Qwen3-8B",

@@ -1,6 +1,6 @@
 """GET/POST /api/v1/ai/llm-keys, POST /llm-keys/<id>/rotate, DELETE /llm-keys/<id>, GET /models."""
 from app.models import LlmKey
-from app.services import llm_keys
+from app.services.openai import keys as llm_keys
 from tests.dashboard.helpers import refresh
 
 

@@ -1,6 +1,6 @@
 """GET /api/v1/ai/machines with per-machine usage, and creating, rotating, revoking, passthrough."""
 from app.models import Machine
-from app.services import machines
+from app.services.credentials import machines
 from tests.dashboard.helpers import add_claude_request, days_ago, refresh
 
 

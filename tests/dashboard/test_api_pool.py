@@ -1,6 +1,6 @@
 """GET /api/v1/ai/accounts for everyone; adding, activating, disabling, removing for admins."""
 from app.models import PooledAccount, PoolSwitch
-from app.services import pool
+from app.services.pool import accounts as pool
 from tests.dashboard.helpers import record_pool_usage, refresh
 
 

@@ -5,8 +5,8 @@ import config as config_module
 from app import create_app
 from app.extensions import db
 from app.models import Skill
-from app.services import skills
-from app.services.usage_cache import iso
+from app.services.skills import registry as skills
+from app.services.timestamps import iso
 from tests.dashboard.helpers import DashboardClient
 from tests.skills.conftest import skill_md
 

@@ -14,7 +14,8 @@ import requests
 
 from app.extensions import db
 from app.models import LlmKey, PooledAccount
-from app.services import llm_keys, usage_tokens
+from app.services.openai import keys as llm_keys
+from app.services.credentials import user_tokens
 from tests.dashboard.helpers import add_claude_request, add_spend, days_ago, record_pool_usage, refresh
 from tests.skills.conftest import skill_md
 
@@ -145,8 +146,8 @@ def test_a_user_manages_keys_tokens_and_overage_in_the_browser(browser_page, liv
     page.get_by_role("button", name="Rotate token").click()
     rotated = secret_on(page)
     settled()
-    assert rotated != minted and usage_tokens.user_for_usage_token(minted) is None
-    assert usage_tokens.user_for_usage_token(rotated).id == user.id
+    assert rotated != minted and user_tokens.user_for_usage_token(minted) is None
+    assert user_tokens.user_for_usage_token(rotated).id == user.id
 
     page.get_by_role("link", name="Machines").click()
     assert page.get_by_role("row", name=re.compile("laptop")).inner_text().count("5,000") == 1

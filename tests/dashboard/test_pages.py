@@ -2,7 +2,11 @@
 import re
 
 from app.models import LlmKey, PooledAccount
-from app.services import account_keys, catalogue, llm_keys, machines, usage_tokens, users
+from app.services.credentials import user_tokens
+from app.services.openai import catalogue
+from app.services.openai import keys as llm_keys
+from app.services.credentials import machines
+from app.services.accounts import users
 from tests.dashboard.helpers import add_claude_request, add_spend, days_ago, record_pool_usage, refresh
 
 
@@ -42,7 +46,7 @@ def test_rotating_the_account_key_on_the_overview_shows_it_once(make_client, fac
     client = make_client(user)
     page = text(client.form("/dashboard/account-key/rotate"))
     key = re.search(r'value="(ccas_[^"]+)"', page).group(1)
-    assert account_keys.user_for_account_key(key).id == user.id
+    assert user_tokens.user_for_account_key(key).id == user.id
     assert key not in text(client.get("/dashboard/"))
 
 
@@ -116,7 +120,7 @@ def test_usage_token_page_reveals_and_rotates(make_client, factories):
     assert f'value="{first}"' in revealed
     assert first not in text(client.get("/dashboard/usage-token"))
     second = re.search(r'value="(usg_[^"]+)"', text(client.form("/dashboard/usage-token", rotate))).group(1)
-    assert second != first and usage_tokens.user_for_usage_token(first) is None
+    assert second != first and user_tokens.user_for_usage_token(first) is None
 
 
 def test_pooled_accounts_page_shows_usage_bars_and_the_active_flag(make_client, factories):

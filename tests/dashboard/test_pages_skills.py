@@ -4,7 +4,7 @@ import re
 
 from app.extensions import db
 from app.models import Skill
-from app.services import skills
+from app.services.skills import registry as skills
 from tests.skills.conftest import skill_md
 
 URL = re.compile(r'value="(http://localhost/me/(skl_[^/"]+)/)"')

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify
 
 from app import create_app
 from app.models import LlmKey, Machine, PooledAccount, Skill, SkillAccessKey, User
-from app.services import skills
+from app.services.skills import registry as skills
 from tests.skills.conftest import skill_md
 from tests.dashboard.helpers import refresh
 

@@ -6,9 +6,11 @@ import pytest
 from app.dashboard.chart import _nice_ceiling, build_spend_chart
 from app.dashboard.filters import hep, usd
 from app.models import LoginThrottle
-from app.services import login_throttle, reports, sign_in
+from app.services.accounts import login_throttle
+from app.services import reports
+from app.services.accounts import sign_in
 from app.services.errors import RateLimited, Unauthenticated
-from app.services.spend import window_start
+from app.services.quota.window import window_start
 from tests.dashboard.helpers import add_claude_request, add_spend
 
 NOW = datetime(2026, 11, 25, 14, 30)

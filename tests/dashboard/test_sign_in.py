@@ -6,8 +6,8 @@ import tempfile
 from pathlib import Path
 
 from app import create_app
-from app.services import users
-from app.services.login_throttle import LIMITS, SCOPE_ACCOUNT, SCOPE_ADDRESS
+from app.services.accounts import users
+from app.services.accounts.login_throttle import LIMITS, SCOPE_ACCOUNT, SCOPE_ADDRESS
 from tests.conftest import _test_config
 
 

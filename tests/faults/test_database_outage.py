@@ -18,7 +18,7 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
-from app.services.db_outage import MESSAGE
+from app.services.db.outage import MESSAGE
 from tests.fakes import openai as openai_fake
 from tests.fakes.anthropic import SseReply, message_events, usage_block
 from tests.fakes.tcp_forwarder import TcpForwarder

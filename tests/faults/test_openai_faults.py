@@ -9,7 +9,7 @@ import json
 import requests
 
 from app.models import LlmRequest
-from app.services.pricing import estimate_prompt_tokens
+from app.services.quota.pricing import estimate_prompt_tokens
 from tests.fakes import openai as fake_openai
 from tests.faults.conftest import CHAT, bearer, chat_url, llm_rows, reserved, settled, wait_for
 from tests.faults.procfs import leftovers, open_fds

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from app.services.ledger_sweeper import sweep_interrupted_requests
+from app.services.upkeep.sweeper import sweep_interrupted_requests
 from tests.fakes import openai as openai_fake
 from tests.fakes.anthropic import SseReply, message_events, usage_block
 from tests.faults.conftest import (CHAT, MESSAGE, bearer, chat_url, claude_rows, llm_rows, proxy_url, reserved,

@@ -1,7 +1,7 @@
 """Keys and access: bearer sk-hyd- keys only, model binding, user-allowed models, /v1/models."""
 import pytest
 
-from app.services import llm_keys
+from app.services.openai import keys as llm_keys
 from tests.openai_api.conftest import auth, ledger_rows, post_chat
 
 OPENAI_ERROR_KEYS = {"message", "type", "param", "code"}
@@ -71,7 +71,7 @@ def test_models_lists_exactly_what_the_key_may_call(client, factories, user, mod
     assert other.name not in admin_ids
 
     # A model that stops being user-allowed disappears from a non-admin's bound key.
-    from app.services import catalogue
+    from app.services.openai import catalogue
     catalogue.update_model("qwen3-8b", user_allowed=False)
     assert client.get("/v1/models", headers=auth(user_key)).get_json()["data"] == []
 
@@ -93,7 +93,7 @@ def test_a_model_the_key_is_not_bound_to_is_404(client, factories, key, upstream
 
 
 def test_a_bound_model_that_is_not_user_allowed_is_403_for_non_admins(client, factories, upstream):
-    from app.services import users
+    from app.services.accounts import users
     restricted = factories.model("restricted", upstream_url=upstream.url, user_allowed=False)
     admin = factories.user(admin=True)
     admin_key = factories.llm_key(admin, [restricted])

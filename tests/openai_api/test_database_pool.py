@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
-from app.services import db as db_setup
+from app.services.db import engine as db_engine
 from tests.openai_api.conftest import post_chat
 
 pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="PostgreSQL connection pool")
@@ -52,7 +52,7 @@ def test_connections_idle_in_the_pool_are_pinged_and_replaced(client, key, upstr
                                                               monkeypatch):
     assert post_chat(client, key).status_code == 200
     assert terminate_backends() > 0
-    monkeypatch.setattr(db_setup, "time", _Later(60))
+    monkeypatch.setattr(db_engine, "time", _Later(60))
     # Every connection sat idle past the threshold: the ping finds it dead and the pool replaces it.
     for _ in range(3):
         response = post_chat(client, key)

@@ -6,7 +6,7 @@ import pytest
 from app.extensions import db
 from app.models import SpendBucket
 from app.models.base import utcnow
-from app.services.spend import hour_floor
+from app.services.quota.window import hour_floor
 from tests.openai_api.conftest import fresh_user, ledger_rows, post_chat
 
 DAY = timedelta(days=1)

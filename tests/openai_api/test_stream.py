@@ -4,7 +4,7 @@ import time
 
 import requests
 
-from app.services.pricing import estimate_prompt_tokens
+from app.services.quota.pricing import estimate_prompt_tokens
 from tests.fakes import openai as fake
 from tests.openai_api.conftest import UPSTREAM_MODEL, auth, fresh_user, ledger_rows
 

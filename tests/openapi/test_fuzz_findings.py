@@ -1,7 +1,8 @@
 """What schemathesis found against a live instance, pinned as plain tests."""
 import pytest
 
-from app.services import catalogue, pool
+from app.services.openai import catalogue
+from app.services.pool import accounts as pool
 from app.services.errors import InvalidInput
 from tests.dashboard.helpers import DashboardClient
 

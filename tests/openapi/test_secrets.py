@@ -1,7 +1,8 @@
 """No secret ever appears in the description or the docs page: examples are placeholders."""
 import re
 
-from app.services import account_keys, skills
+from app.services.credentials import user_tokens
+from app.services.skills import registry as skills
 from tests.openapi.helpers import fetch_spec
 
 # What a real token of each kind looks like: its prefix and a long random tail.
@@ -10,7 +11,7 @@ REAL_LOOKING = re.compile(r"(ccas_|cct_|usg_|sk-hyd-|skl_|sk-ant-[a-z0-9]+-)[A-Z
 
 def test_no_minted_secret_appears_in_openapi_json_or_docs(client, factories):
     user = factories.user(admin=True)
-    minted = [user.account_key, account_keys.rotate_account_key(user), factories.machine(user).token,
+    minted = [user.account_key, user_tokens.rotate_account_key(user), factories.machine(user).token,
               factories.llm_key(user, [factories.model()]).token, factories.usage_token(user),
               skills.rotate_access_key(user)]
     api_key = "sk-ant-api03-" + "q" * 40

@@ -2,7 +2,7 @@
 import pytest
 from flask.testing import FlaskClient
 
-from app.services.relay import reset_proxy_caches
+from app.services.claude.relay import reset_proxy_caches
 from tests.fakes.anthropic import FakeAnthropic
 
 _UPSTREAM_SETTINGS = ("ANTHROPIC_BASE_URL", "ANTHROPIC_OAUTH_TOKEN_URL", "UPSTREAM_READ_TIMEOUT",

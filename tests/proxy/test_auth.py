@@ -3,7 +3,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Machine
-from app.services import machines
+from app.services.credentials import machines
 from tests.fakes.anthropic import MODEL
 from tests.proxy.helpers import ledger_rows
 

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import PooledAccount, PoolSwitch
 from app.models.base import utcnow
-from app.services import crypto, pool
+from app.services.credentials import crypto
+from app.services.pool import active as pool_active
 from tests.fakes.anthropic import MODEL, JsonReply, error_body, message_body, token_reply
 from tests.proxy.helpers import finished_rows, ledger_rows, proxy_url, wait_for
 
@@ -129,7 +130,7 @@ def test_an_api_key_401_is_relayed_without_a_refresh(client, fake, machine):
 def test_a_switch_of_the_active_account_reaches_the_proxy_within_two_seconds(client, fake, machine, factories):
     other = factories.pooled_account(label="second", api_key="sk-ant-api03-second")
     client.post(f"/anthropic/{machine.token}/v1/messages", json=MESSAGE)
-    pool.activate_pooled_account(other.id, via="test")
+    pool_active.activate_pooled_account(other.id, via="test")
 
     def uses_second():
         client.post(f"/anthropic/{machine.token}/v1/messages", json=MESSAGE)

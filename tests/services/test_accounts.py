@@ -4,9 +4,13 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AiAccount, LlmKey, Machine, UsageToken
-from app.services import account_keys, catalogue, llm_keys, machines, usage_tokens, users
+from app.services.credentials import user_tokens
+from app.services.openai import catalogue
+from app.services.openai import keys as llm_keys
+from app.services.credentials import machines
+from app.services.accounts import users
 from app.services.errors import Conflict, InvalidInput, NotFound
-from app.services.secrets import digest_secret
+from app.services.credentials.secrets import digest_secret
 
 
 def test_create_user_stores_a_hash_and_a_digest_never_the_plaintexts(factories):
@@ -33,11 +37,11 @@ def test_duplicate_emails_bad_emails_and_short_passwords_are_refused(factories):
 
 def test_account_key_rotation_kills_the_old_key(factories):
     user = factories.user()
-    assert account_keys.user_for_account_key(user.account_key).id == user.id
-    new_key = account_keys.rotate_account_key(user)
-    assert account_keys.user_for_account_key(user.account_key) is None
-    assert account_keys.user_for_account_key(new_key).id == user.id
-    assert account_keys.user_for_account_key("cct_" + new_key[5:]) is None
+    assert user_tokens.user_for_account_key(user.account_key).id == user.id
+    new_key = user_tokens.rotate_account_key(user)
+    assert user_tokens.user_for_account_key(user.account_key) is None
+    assert user_tokens.user_for_account_key(new_key).id == user.id
+    assert user_tokens.user_for_account_key("cct_" + new_key[5:]) is None
 
 
 def test_machine_tokens_rotate_and_revoke(factories):
@@ -73,18 +77,18 @@ def test_machine_names_are_validated(factories):
 
 def test_usage_token_is_encrypted_revealable_and_rotatable(factories):
     user = factories.user()
-    assert usage_tokens.get_usage_token(user) is None
+    assert user_tokens.get_usage_token(user) is None
     with pytest.raises(NotFound):
-        usage_tokens.reveal_usage_token(user)
-    token, created = usage_tokens.ensure_usage_token(user)
+        user_tokens.reveal_usage_token(user)
+    token, created = user_tokens.ensure_usage_token(user)
     assert created and token.startswith("usg_")
     row = db.session.scalar(select(UsageToken).where(UsageToken.user_id == user.id))
     assert token not in row.token_encrypted and row.token_digest == digest_secret(token)
-    assert usage_tokens.ensure_usage_token(user) == (token, False)
-    assert usage_tokens.reveal_usage_token(user) == token
-    rotated = usage_tokens.rotate_usage_token(user)
-    assert usage_tokens.user_for_usage_token(token) is None
-    assert usage_tokens.user_for_usage_token(rotated).id == user.id
+    assert user_tokens.ensure_usage_token(user) == (token, False)
+    assert user_tokens.reveal_usage_token(user) == token
+    rotated = user_tokens.rotate_usage_token(user)
+    assert user_tokens.user_for_usage_token(token) is None
+    assert user_tokens.user_for_usage_token(rotated).id == user.id
 
 
 def test_llm_key_defaults_to_the_single_allowed_model(factories):

@@ -1,8 +1,8 @@
 """The Claude price table and the one rounding rule."""
 from decimal import Decimal
 
-from app.services.claude_metering import Usage
-from app.services.claude_prices import cost_micro_usd, load_price_table, price_for_model
+from app.services.claude.metering import Usage
+from app.services.claude.prices import cost_micro_usd, load_price_table, price_for_model
 
 
 def usage(**counts):

@@ -2,8 +2,8 @@
 import pytest
 from cryptography.fernet import Fernet
 
-from app.services import crypto
-from app.services.crypto import SecretBox, SecretUnreadable, keys_from_config
+from app.services.credentials import crypto
+from app.services.credentials.crypto import SecretBox, SecretUnreadable, keys_from_config
 
 
 def test_round_trip_and_ciphertext_hides_the_plaintext(app):

@@ -7,8 +7,8 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import User
 from app.models.base import utcnow
-from app.services.db import write_transaction
-from app.services.leases import acquire_lease, release_lease
+from app.services.db.transactions import write_transaction
+from app.services.db.leases import acquire_lease, release_lease
 
 
 def test_a_lease_has_one_holder_until_it_expires_or_is_released():

@@ -4,14 +4,14 @@ import sqlite3
 
 import pytest
 
-from app.services import ledger_retry
+from app.services.upkeep import retry_queue
 
 
 @pytest.fixture(autouse=True)
 def empty_queue():
-    ledger_retry._pending.clear()
+    retry_queue._pending.clear()
     yield
-    ledger_retry._pending.clear()
+    retry_queue._pending.clear()
 
 
 def test_writes_wait_while_the_database_is_away_and_run_in_order_once_it_is_back(app):
@@ -24,15 +24,15 @@ def test_writes_wait_while_the_database_is_away_and_run_in_order_once_it_is_back
             done.append(name)
         return run
 
-    ledger_retry.retry_later("first", write("first"))
-    ledger_retry.retry_later("second", write("second"), app)
+    retry_queue.retry_later("first", write("first"))
+    retry_queue.retry_later("second", write("second"), app)
     with pytest.raises(sqlite3.OperationalError):
-        ledger_retry.retry_pending()
-    assert done == [] and ledger_retry.pending_count() == 2
+        retry_queue.retry_pending()
+    assert done == [] and retry_queue.pending_count() == 2
 
     away[0] = False
-    ledger_retry.retry_pending()
-    assert done == ["first", "second"] and ledger_retry.pending_count() == 0
+    retry_queue.retry_pending()
+    assert done == ["first", "second"] and retry_queue.pending_count() == 0
 
 
 def test_a_write_that_fails_for_another_reason_is_dropped_and_does_not_hold_up_the_rest(app):
@@ -41,7 +41,7 @@ def test_a_write_that_fails_for_another_reason_is_dropped_and_does_not_hold_up_t
     def broken():
         raise ValueError("a bug, not an outage")
 
-    ledger_retry.retry_later("broken", broken)
-    ledger_retry.retry_later("fine", lambda: done.append("fine"))
-    ledger_retry.retry_pending()
-    assert done == ["fine"] and ledger_retry.pending_count() == 0
+    retry_queue.retry_later("broken", broken)
+    retry_queue.retry_later("fine", lambda: done.append("fine"))
+    retry_queue.retry_pending()
+    assert done == ["fine"] and retry_queue.pending_count() == 0

@@ -9,10 +9,11 @@ from sqlalchemy import update
 from app.extensions import db
 from app.models import ClaudeRequest, Lease, LlmRequest, SpendBucket, User
 from app.models.base import utcnow
-from app.services import quota
-from app.services.leases import acquire_lease
-from app.services.ledger_sweeper import LEASE_RETENTION, MAX_REQUEST_AGE, ORPHAN_AGE, sweep_interrupted_requests
-from app.services.workers import WORKER_PREFIX, current_worker_id, start_worker
+from app.services.quota import admission as quota_admission
+from app.services.quota import settlement as quota_settlement
+from app.services.db.leases import acquire_lease
+from app.services.upkeep.sweeper import LEASE_RETENTION, MAX_REQUEST_AGE, ORPHAN_AGE, sweep_interrupted_requests
+from app.services.upkeep.worker import WORKER_PREFIX, current_worker_id, start_worker
 
 _ids = itertools.count(1)
 
@@ -29,7 +30,7 @@ def worker(alive, name=None):
 
 def admit(user, key, model, estimate, worker_id, started_at=None):
     """An admitted OpenAI-side request (reservation held), as if worker_id had admitted it."""
-    admission = quota.admit_request(quota.Ticket(
+    admission = quota_admission.admit_request(quota_admission.Ticket(
         request_id=f"req_sweep_{next(_ids)}", user_id=user.id, key_id=key.id, model_id=model.id,
         model_name=model.name, stream=True, estimate=estimate))
     values = {"worker_id": worker_id}
@@ -169,7 +170,7 @@ def test_a_worker_that_comes_back_and_finishes_a_swept_row_is_billed_once(factor
     assert sweep_interrupted_requests().llm == 1
     assert reserved(user.id) == baseline
 
-    settlement = quota.settle_request(user.id, admission, quota.Result(outcome="ok", status_code=200,
+    settlement = quota_settlement.settle_request(user.id, admission, quota_settlement.Result(outcome="ok", status_code=200,
                                                                          completion_tokens=5, cost=42))
     assert settlement.cost == 42
     assert reserved(user.id) == baseline  # the reservation is not given back a second time

@@ -1,8 +1,8 @@
 """The stream meter: event splitting, usage, model ids, errors; and non-stream rewriting."""
 import json
 
-from app.services.llm_metering import StreamMeter, rewrite_completion, usage_from
-from app.services.pricing import Usage
+from app.services.openai.metering import StreamMeter, rewrite_completion, usage_from
+from app.services.quota.pricing import Usage
 
 
 def chunk(content, model="Up/Model", **extra):

@@ -7,8 +7,10 @@ import pytest
 
 from app.extensions import db
 from app.models.base import utcnow
-from app.services import crypto, oauth, pool
-from app.services.oauth import OAuthRefreshError, needs_refresh, refresh_access_token
+from app.services.credentials import crypto
+from app.services.pool import oauth
+from app.services.pool import accounts as pool
+from app.services.pool.oauth import OAuthRefreshError, needs_refresh, refresh_access_token
 from tests.fakes.http import FakeServer, json_response
 
 

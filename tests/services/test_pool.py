@@ -8,7 +8,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import PoolSwitch
 from app.models.base import utcnow
-from app.services import pool
+from app.services.pool import accounts as pool
+from app.services.pool import active as pool_active
 from app.services.errors import Conflict, InvalidInput, NotFound
 
 
@@ -20,7 +21,7 @@ def test_the_first_account_becomes_active_and_that_is_recorded(factories):
     first = factories.pooled_account("first")
     second = factories.pooled_account("second")
     assert first.is_active and not second.is_active
-    assert pool.active_pooled_account().id == first.id
+    assert pool_active.active_pooled_account().id == first.id
     [switch] = switches()
     assert (switch.from_account_id, switch.to_account_id, switch.via) == (None, first.id, "test")
 
@@ -29,9 +30,9 @@ def test_activation_is_audited_with_actor_and_bumps_the_version(factories):
     admin = factories.user(admin=True)
     first, second = factories.pooled_account("first"), factories.pooled_account("second")
     version = pool.current_usage_version()
-    pool.activate_pooled_account(second.id, actor_user_id=admin.id, via="usage_api", reason="manual")
+    pool_active.activate_pooled_account(second.id, actor_user_id=admin.id, via="usage_api", reason="manual")
     db.session.rollback()  # end the read transaction: SQLite keeps its snapshot
-    assert pool.active_pooled_account().id == second.id
+    assert pool_active.active_pooled_account().id == second.id
     switch = switches()[-1]
     assert (switch.from_account_id, switch.to_account_id) == (first.id, second.id)
     assert (switch.from_label, switch.to_label, switch.actor_user_id, switch.via) == (
@@ -42,7 +43,7 @@ def test_activation_is_audited_with_actor_and_bumps_the_version(factories):
 def test_activating_the_active_account_changes_nothing(factories):
     first = factories.pooled_account()
     version, count = pool.current_usage_version(), len(switches())
-    pool.activate_pooled_account(first.id, via="test")
+    pool_active.activate_pooled_account(first.id, via="test")
     assert (pool.current_usage_version(), len(switches())) == (version, count)
 
 
@@ -51,9 +52,9 @@ def test_unknown_and_disabled_accounts_cannot_be_activated(factories):
     second = factories.pooled_account()
     pool.set_pooled_account_disabled(second.id, True)
     with pytest.raises(Conflict):
-        pool.activate_pooled_account(second.id, via="test")
+        pool_active.activate_pooled_account(second.id, via="test")
     with pytest.raises(NotFound):
-        pool.activate_pooled_account(9999, via="test")
+        pool_active.activate_pooled_account(9999, via="test")
 
 
 def test_removing_the_active_account_hands_over_to_a_healthy_one(factories):
@@ -61,12 +62,12 @@ def test_removing_the_active_account_hands_over_to_a_healthy_one(factories):
     pool.set_pooled_account_disabled(second.id, True)
     pool.remove_pooled_account(first.id, via="test")
     db.session.rollback()  # end the read transaction: SQLite keeps its snapshot
-    assert pool.active_pooled_account().id == third.id
+    assert pool_active.active_pooled_account().id == third.id
     switch = switches()[-1]
     assert (switch.from_label, switch.to_label) == ("a", "c")
     pool.remove_pooled_account(third.id, via="test")
     pool.remove_pooled_account(second.id, via="test")
-    assert pool.active_pooled_account() is None
+    assert pool_active.active_pooled_account() is None
 
 
 def test_credentials_are_encrypted_and_decrypt_back(factories):
@@ -114,7 +115,7 @@ def test_concurrent_activations_leave_exactly_one_active_account(app, factories)
         with app.app_context():
             try:
                 for _ in range(5):
-                    pool.activate_pooled_account(account_id, via="test")
+                    pool_active.activate_pooled_account(account_id, via="test")
             except Exception as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
             finally:
@@ -136,8 +137,8 @@ def test_concurrent_activations_leave_exactly_one_active_account(app, factories)
 
 def test_switch_active_account_reports_the_previous_account_and_whether_it_changed(factories):
     first, second = factories.pooled_account("first"), factories.pooled_account("second")
-    switch = pool.switch_active_account(second.id, via="test")
+    switch = pool_active.switch_active_account(second.id, via="test")
     assert (switch.account.id, switch.previous_id, switch.previous_label, switch.changed) == (
         second.id, first.id, "first", True)
-    again = pool.switch_active_account(second.id, via="test")
+    again = pool_active.switch_active_account(second.id, via="test")
     assert (again.previous_id, again.changed) == (second.id, False)

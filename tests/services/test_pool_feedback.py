@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import PooledAccount, PoolSwitch
-from app.services.pool_feedback import exhausted_window, fail_over_if_exhausted
+from app.services.pool.usage_signals import exhausted_window
+from app.services.pool.failover import fail_over_if_exhausted
 
 U = "anthropic-ratelimit-unified-"
 NOW = datetime(2030, 1, 1, 12, 0, 0)

@@ -1,9 +1,9 @@
 """Cost in integer micro-dollars with one rounding, the admission estimate, hep-token conversion."""
 from decimal import Decimal
 
-from app.services.pricing import (DEFAULT_COMPLETION_ESTIMATE, MAX_COMPLETION_ESTIMATE, Prices, Usage,
-                                  completion_budget, cost_micro_usd, estimate_cost, estimate_prompt_tokens,
-                                  hep_balance_value_micro_usd, hep_tokens_micro)
+from app.services.quota.pricing import (DEFAULT_COMPLETION_ESTIMATE, MAX_COMPLETION_ESTIMATE, Prices, Usage,
+    completion_budget, cost_micro_usd, estimate_cost, estimate_prompt_tokens, hep_balance_value_micro_usd,
+    hep_tokens_micro)
 
 PRICES = Prices(input=100_000, cached_input=25_000, output=400_000)  # $0.10 / $0.025 / $0.40 per Mtok
 

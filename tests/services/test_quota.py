@@ -6,7 +6,8 @@ import pytest
 
 from app.extensions import db
 from app.models import LlmRequest, SpendBucket, User
-from app.services import quota
+from app.services.quota import admission as quota_admission
+from app.services.quota import settlement as quota_settlement
 from app.services.errors import QuotaExceeded
 
 NOW = datetime(2026, 11, 25, 12, 30)
@@ -32,13 +33,13 @@ def spend(user, start, micro, overage=0):
 
 
 def ticket(user, key, model, estimate=100):
-    return quota.Ticket(request_id=f"req_test_{next(_ids)}", user_id=user.id, key_id=key.id, model_id=model.id,
+    return quota_admission.Ticket(request_id=f"req_test_{next(_ids)}", user_id=user.id, key_id=key.id, model_id=model.id,
                         model_name=model.name, stream=False, estimate=estimate)
 
 
 def refusal(user, key, model, estimate=100, now=NOW):
     with pytest.raises(QuotaExceeded) as caught:
-        quota.admit_request(ticket(user, key, model, estimate), now=now)
+        quota_admission.admit_request(ticket(user, key, model, estimate), now=now)
     return caught.value
 
 
@@ -48,19 +49,19 @@ def reload(model_class, ident):
 
 
 def result(cost):
-    return quota.Result(outcome="ok", status_code=200, prompt_tokens=1, completion_tokens=1, cost=cost)
+    return quota_settlement.Result(outcome="ok", status_code=200, prompt_tokens=1, completion_tokens=1, cost=cost)
 
 
 def test_under_the_cap_is_served_and_reserves_its_estimate(setup):
     user, key, model = setup(cap_usd="0.001")  # 1000 micro-dollars
     spend(user, NOW - HOUR, 899)
-    admission = quota.admit_request(ticket(user, key, model, estimate=50), now=NOW)
+    admission = quota_admission.admit_request(ticket(user, key, model, estimate=50), now=NOW)
     assert reload(User, user.id).reserved_micro_usd == 50
     row = reload(LlmRequest, admission.ledger_id)
     assert (row.outcome, row.reserved_micro_usd, row.finished_at) == ("in_progress", 50, None)
     assert admission.standing.remaining() == 1000 - 899 - 50
     # Under the cap is enough: the estimate may take the request past it.
-    quota.admit_request(ticket(user, key, model, estimate=5000), now=NOW)
+    quota_admission.admit_request(ticket(user, key, model, estimate=5000), now=NOW)
 
 
 def test_the_reasons_are_checked_in_spec_order(setup):
@@ -80,7 +81,7 @@ def test_the_reasons_are_checked_in_spec_order(setup):
     # ... and with enough hep tokens the same request is served.
     user, key, model = setup(cap_usd="0.001", overage=True, overage_cap_usd="1", hep_tokens="0.01")
     spend(user, NOW - HOUR, 1000)
-    quota.admit_request(ticket(user, key, model, estimate=100), now=NOW)
+    quota_admission.admit_request(ticket(user, key, model, estimate=100), now=NOW)
 
 
 def test_refusals_are_written_to_the_ledger_and_reserve_nothing(setup):
@@ -102,13 +103,13 @@ def test_spend_older_than_thirty_days_stops_counting(setup):
     assert refusal(user, key, model, now=NOW).code == "quota_exhausted"
     assert refusal(user, key, model, now=NOW + timedelta(minutes=29)).code == "quota_exhausted"
     # From the next hour on that bucket has rolled out too.
-    quota.admit_request(ticket(user, key, model), now=NOW + timedelta(minutes=30))
+    quota_admission.admit_request(ticket(user, key, model), now=NOW + timedelta(minutes=30))
 
 
 def test_in_flight_reservations_count_against_the_cap(setup):
     user, key, model = setup(cap_usd="0.001")
-    quota.admit_request(ticket(user, key, model, estimate=600), now=NOW)
-    quota.admit_request(ticket(user, key, model, estimate=600), now=NOW)  # 600 < 1000: still under
+    quota_admission.admit_request(ticket(user, key, model, estimate=600), now=NOW)
+    quota_admission.admit_request(ticket(user, key, model, estimate=600), now=NOW)  # 600 < 1000: still under
     error = refusal(user, key, model, estimate=1)                          # 1200 >= 1000
     assert error.code == "quota_exhausted"
     assert "$0.0012 of your $0.001" in error.message
@@ -152,8 +153,8 @@ def test_the_no_hep_tokens_refusal_names_the_balance(setup):
 
 def test_settlement_replaces_the_reservation_with_the_actual_cost(setup):
     user, key, model = setup(cap_usd="0.001")
-    admission = quota.admit_request(ticket(user, key, model, estimate=300), now=NOW)
-    settled = quota.settle_request(user.id, admission, result(123), now=NOW + timedelta(minutes=50))
+    admission = quota_admission.admit_request(ticket(user, key, model, estimate=300), now=NOW)
+    settled = quota_settlement.settle_request(user.id, admission, result(123), now=NOW + timedelta(minutes=50))
     assert (settled.cost, settled.overage, settled.hep_debited_micro) == (123, 0, 0)
     assert reload(User, user.id).reserved_micro_usd == 0
     bucket = reload(SpendBucket, (user.id, datetime(2026, 11, 25, 13)))
@@ -166,8 +167,8 @@ def test_settlement_replaces_the_reservation_with_the_actual_cost(setup):
 def test_the_part_past_the_cap_is_overage_paid_in_hep_tokens(setup):
     user, key, model = setup(cap_usd="0.001", overage=True, overage_cap_usd="1", hep_tokens="1")
     spend(user, NOW - HOUR, 800)
-    admission = quota.admit_request(ticket(user, key, model, estimate=300), now=NOW)
-    settled = quota.settle_request(user.id, admission, result(300), now=NOW)
+    admission = quota_admission.admit_request(ticket(user, key, model, estimate=300), now=NOW)
+    settled = quota_settlement.settle_request(user.id, admission, result(300), now=NOW)
     # 800 + 300 = 1100: 100 of the 300 are past the 1000 cap; 100 micro-USD x 100 tokens/USD = 0.01 tokens.
     assert (settled.cost, settled.overage, settled.hep_debited_micro) == (300, 100, 10_000)
     assert reload(User, user.id).hep_token_balance_micro == 1_000_000 - 10_000
@@ -176,15 +177,15 @@ def test_the_part_past_the_cap_is_overage_paid_in_hep_tokens(setup):
     bucket = reload(SpendBucket, (user.id, datetime(2026, 11, 25, 12)))
     assert (bucket.spend_micro_usd, bucket.overage_micro_usd) == (300, 100)
     # Wholly past the cap now: the next request is all overage.
-    admission = quota.admit_request(ticket(user, key, model, estimate=300), now=NOW)
-    assert quota.settle_request(user.id, admission, result(250), now=NOW).overage == 250
+    admission = quota_admission.admit_request(ticket(user, key, model, estimate=300), now=NOW)
+    assert quota_settlement.settle_request(user.id, admission, result(250), now=NOW).overage == 250
 
 
 def test_users_without_overage_pay_no_hep_tokens_for_the_overshoot(setup):
     user, key, model = setup(cap_usd="0.001", hep_tokens="1")
     spend(user, NOW - HOUR, 800)
-    admission = quota.admit_request(ticket(user, key, model, estimate=300), now=NOW)
-    settled = quota.settle_request(user.id, admission, result(300), now=NOW)
+    admission = quota_admission.admit_request(ticket(user, key, model, estimate=300), now=NOW)
+    settled = quota_settlement.settle_request(user.id, admission, result(300), now=NOW)
     assert (settled.overage, settled.hep_debited_micro) == (0, 0)
     assert reload(User, user.id).hep_token_balance_micro == 1_000_000
 
@@ -192,20 +193,20 @@ def test_users_without_overage_pay_no_hep_tokens_for_the_overshoot(setup):
 def test_the_balance_never_goes_below_zero(setup):
     user, key, model = setup(cap_usd="0.001", overage=True, overage_cap_usd="1", hep_tokens="0.01")
     spend(user, NOW - HOUR, 1000)
-    admission = quota.admit_request(ticket(user, key, model, estimate=100), now=NOW)
-    settled = quota.settle_request(user.id, admission, result(500), now=NOW)  # costlier than estimated
+    admission = quota_admission.admit_request(ticket(user, key, model, estimate=100), now=NOW)
+    settled = quota_settlement.settle_request(user.id, admission, result(500), now=NOW)  # costlier than estimated
     assert (settled.overage, settled.hep_debited_micro) == (500, 10_000)
     assert reload(User, user.id).hep_token_balance_micro == 0
 
 
 def test_a_swept_row_does_not_release_its_reservation_twice(setup):
     user, key, model = setup(cap_usd="1")
-    first = quota.admit_request(ticket(user, key, model, estimate=300), now=NOW)
-    quota.admit_request(ticket(user, key, model, estimate=200), now=NOW)
+    first = quota_admission.admit_request(ticket(user, key, model, estimate=300), now=NOW)
+    quota_admission.admit_request(ticket(user, key, model, estimate=200), now=NOW)
     # A sweeper gave up on the first request and released its reservation.
     db.session.execute(db.update(LlmRequest).where(LlmRequest.id == first.ledger_id).values(outcome="abandoned"))
     db.session.execute(db.update(User).where(User.id == user.id).values(reserved_micro_usd=200))
     db.session.commit()
-    quota.settle_request(user.id, first, result(50), now=NOW)
+    quota_settlement.settle_request(user.id, first, result(50), now=NOW)
     assert reload(User, user.id).reserved_micro_usd == 200
     assert reload(LlmRequest, first.ledger_id).cost_micro_usd == 50

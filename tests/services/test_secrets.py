@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from app.services import secrets
+from app.services.credentials import secrets
 
 ALL_PREFIXES = ["ccas_", "cct_", "usg_", "sk-hyd-", "skl_"]
 

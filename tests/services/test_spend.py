@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 
 from app.extensions import db
 from app.models import SpendBucket
-from app.services.spend import daily_spend, hour_floor, window_spend, window_start
+from app.services.quota.window import daily_spend, hour_floor, window_spend, window_start
 
 
 def bucket(user, start, spend, overage=0):

@@ -1,8 +1,8 @@
 """Splitting a relayed copy of an event stream into events, wherever the chunks break."""
 import json
 
-from app.services.claude_metering import ClaudeMeter
-from app.services.sse import SSEEventSplitter, event_data, event_name
+from app.services.claude.metering import ClaudeMeter
+from app.services.upstream.sse import SSEEventSplitter, event_data, event_name
 
 STREAM = (b'event: message_start\ndata: {"type":"message_start","message":{"model":"m","usage":'
           b'{"input_tokens":5,"output_tokens":1}}}\n\n'

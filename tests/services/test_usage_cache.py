@@ -3,9 +3,11 @@ from datetime import timedelta
 
 from app.extensions import db
 from app.models.base import utcnow
-from app.services import pool, usage_cache
-from app.services.usage_cache import (
-    parse_rate_limit_headers, parse_usage_payload, record_rate_limit_headers, record_usage_update)
+from app.services.pool import accounts as pool
+from app.services.pool import usage_snapshot
+from app.services import timestamps
+from app.services.pool.usage_signals import parse_rate_limit_headers, parse_usage_payload
+from app.services.pool.usage_snapshot import record_rate_limit_headers, record_usage_update
 
 SUBSCRIPTION_HEADERS = {
     "anthropic-ratelimit-unified-status": "allowed",
@@ -109,19 +111,19 @@ def test_recording_headers_writes_once_then_only_on_change_or_staleness(factorie
     assert record_rate_limit_headers(account.id, SUBSCRIPTION_HEADERS, now=now)
     assert pool.current_usage_version() == version + 1
     # the same values a moment later: no write, no version change
-    usage_cache._recent_header_updates.clear()
+    usage_snapshot._recent_header_updates.clear()
     assert not record_rate_limit_headers(account.id, SUBSCRIPTION_HEADERS, now=now + timedelta(seconds=5))
     assert pool.current_usage_version() == version + 1
     # a changed value is written at once
     changed = dict(SUBSCRIPTION_HEADERS, **{"anthropic-ratelimit-unified-5h-utilization": "0.43"})
     assert record_rate_limit_headers(account.id, changed, now=now + timedelta(seconds=6))
     # unchanged values are re-stamped once the observation is stale
-    usage_cache._recent_header_updates.clear()
-    later = now + timedelta(seconds=usage_cache.HEADER_REFRESH_SECONDS + 10)
+    usage_snapshot._recent_header_updates.clear()
+    later = now + timedelta(seconds=usage_snapshot.HEADER_REFRESH_SECONDS + 10)
     assert record_rate_limit_headers(account.id, changed, now=later)
     db.session.rollback()
     snapshot = pool.get_pooled_account(account.id).usage_snapshot
-    assert snapshot["windows"]["five_hour"]["observed_at"] == usage_cache.iso(later)
+    assert snapshot["windows"]["five_hour"]["observed_at"] == timestamps.iso(later)
     assert snapshot["windows"]["five_hour"]["source"] == "headers"
 
 
@@ -143,7 +145,7 @@ def test_endpoint_and_header_sources_merge_window_by_window(factories):
 
 def test_snapshots_never_carry_credentials(factories):
     account = factories.pooled_account(api_key="sk-ant-api03-do-not-leak")
-    payload = usage_cache.pool_snapshot(pool.list_pooled_accounts())
+    payload = usage_snapshot.pool_snapshot(pool.list_pooled_accounts())
     assert "do-not-leak" not in str(payload)
     [entry] = payload["accounts"]
     assert entry["id"] == account.id and entry["active"] is True and entry["status"] == "ok"
@@ -164,24 +166,24 @@ def test_an_update_that_changes_nothing_visible_is_not_written(factories):
 
 def test_an_endpoint_report_replaces_its_own_windows_and_keeps_header_ones():
     now = utcnow()
-    old = usage_cache.merge_snapshot({}, {"windows": {"seven_day_opus": {"utilization_percent": 50.0},
+    old = usage_snapshot.merge_snapshot({}, {"windows": {"seven_day_opus": {"utilization_percent": 50.0},
                                                       "five_hour": {"utilization_percent": 5.0}}},
                                      source="usage_endpoint", now=now)
-    old = usage_cache.merge_snapshot(old, {"windows": {"seven_day_oi": {"utilization_percent": 1.0}}},
+    old = usage_snapshot.merge_snapshot(old, {"windows": {"seven_day_oi": {"utilization_percent": 1.0}}},
                                      source="headers", now=now)
-    new = usage_cache.merge_snapshot(old, {"windows": {"five_hour": {"utilization_percent": 6.0}}},
+    new = usage_snapshot.merge_snapshot(old, {"windows": {"five_hour": {"utilization_percent": 6.0}}},
                                      source="usage_endpoint", now=now)
     assert set(new["windows"]) == {"five_hour", "seven_day_oi"}
     # a header update never drops anything
-    assert set(usage_cache.merge_snapshot(old, {"windows": {}}, source="headers", now=now)["windows"]) == set(
+    assert set(usage_snapshot.merge_snapshot(old, {"windows": {}}, source="headers", now=now)["windows"]) == set(
         old["windows"])
     # a poll outcome alone leaves the windows alone
-    polled = usage_cache.merge_snapshot(old, {"poll": {"outcome": "forbidden"}}, source="usage_endpoint", now=now)
+    polled = usage_snapshot.merge_snapshot(old, {"poll": {"outcome": "forbidden"}}, source="usage_endpoint", now=now)
     assert polled["windows"] == old["windows"] and polled["poll"]["outcome"] == "forbidden"
 
 
 def test_pool_snapshot_uses_the_version_it_is_given(factories):
     factories.pooled_account()
     accounts = pool.list_pooled_accounts()
-    assert usage_cache.pool_snapshot(accounts, version=41)["version"] == 41
-    assert usage_cache.pool_snapshot(accounts)["version"] == pool.current_usage_version()
+    assert usage_snapshot.pool_snapshot(accounts, version=41)["version"] == 41
+    assert usage_snapshot.pool_snapshot(accounts)["version"] == pool.current_usage_version()

@@ -3,7 +3,7 @@ import pytest
 
 import config as config_module
 from app import create_app
-from app.services import skills as skills_service
+from app.services.skills import registry as skills_service
 
 SKILLS_HOST = "skills.example.test"
 

@@ -2,7 +2,7 @@
 import pytest
 
 from app.extensions import db
-from app.services import skills as skills_service
+from app.services.skills import registry as skills_service
 from app.services.errors import Conflict, NotFound
 from tests.skills.conftest import skill_md
 

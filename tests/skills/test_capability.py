@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import SkillAccessKey
-from app.services import crypto
-from app.services import skills as skills_service
-from app.services.secrets import digest_secret
+from app.services.credentials import crypto
+from app.services.skills import registry as skills_service
+from app.services.credentials.secrets import digest_secret
 from tests.skills.conftest import Owner, skill_md
 
 

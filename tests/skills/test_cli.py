@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Skill
-from app.services import skills as skills_service
+from app.services.skills import registry as skills_service
 from tests.skills.conftest import skill_md
 
 

@@ -2,7 +2,7 @@
 import pytest
 
 from app.services.errors import InvalidInput, PayloadTooLarge
-from app.services.skill_documents import MAX_DOCUMENT_BYTES, is_valid_name, parse_skill_document
+from app.services.skills.documents import MAX_DOCUMENT_BYTES, is_valid_name, parse_skill_document
 from tests.skills.conftest import skill_md
 
 

@@ -1,7 +1,7 @@
 """Fetching skills: raw bytes as imported, ETag/304, listings in markdown and JSON, deletion."""
 import pytest
 
-from app.services import skills as skills_service
+from app.services.skills import registry as skills_service
 from tests.skills.conftest import skill_md
 
 MARKDOWN = "text/markdown; charset=utf-8"

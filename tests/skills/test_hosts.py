@@ -4,7 +4,7 @@ import requests
 
 import config as config_module
 from app import create_app
-from app.services import skills as skills_service
+from app.services.skills import registry as skills_service
 from app.skills import urls
 from app.skills.host import SkillsHostSwitch, normalize_host, wrap
 from tests.servers import LiveServer

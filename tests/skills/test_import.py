@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Skill
-from app.services.skill_documents import MAX_DOCUMENT_BYTES
+from app.services.skills.documents import MAX_DOCUMENT_BYTES
 from tests.skills.conftest import skill_md
 
 

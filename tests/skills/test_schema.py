@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Skill, SkillAccessKey
-from app.services import skills as skills_service
+from app.services.skills import registry as skills_service
 from tests.skills.conftest import skill_md
 
 

@@ -5,7 +5,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import PoolSwitch
 from app.models.base import utcnow
-from app.services import pool
+from app.services.pool import accounts as pool
+from app.services.pool import active as pool_active
 
 
 def switches():
@@ -40,7 +41,7 @@ def test_activation_switches_reports_and_is_audited_with_the_token_holder(client
         first.id, second.id, "first", "second")
     assert (switch.actor_user_id, switch.via) == (caller.user_id, "usage_api")
     assert started <= switch.created_at <= utcnow()
-    assert pool.active_pooled_account().id == second.id
+    assert pool_active.active_pooled_account().id == second.id
 
     after = client.get("/usage", headers={**caller.headers, "If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200
@@ -83,10 +84,10 @@ def test_a_disabled_account_is_409_and_stays_inactive(client, caller, accounts):
     error = response.get_json()["error"]
     assert error["code"] == "conflict" and "disabled" in error["message"]
     assert len(switches()) == count and pool.current_usage_version() == version
-    assert pool.active_pooled_account().id == first.id
+    assert pool_active.active_pooled_account().id == first.id
 
 
 def test_only_post_activates(client, caller, accounts):
     response = client.get(f"/usage/accounts/{accounts[1].id}/activate", headers=caller.headers)
     assert response.status_code == 405 and response.get_json()["error"]["code"] == "method_not_allowed"
-    assert pool.active_pooled_account().id == accounts[0].id
+    assert pool_active.active_pooled_account().id == accounts[0].id

@@ -4,7 +4,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import PoolSwitch
-from app.services import pool, usage_tokens
+from app.services.pool import accounts as pool
+from app.services.pool import active as pool_active
+from app.services.credentials import user_tokens
 
 ENDPOINTS = [("GET", "/usage"), ("GET", "/usage/{id}"), ("POST", "/usage/accounts/{id}/activate")]
 
@@ -68,7 +70,7 @@ def test_a_usage_token_anywhere_but_the_authorization_header_is_refused(client, 
 @pytest.mark.parametrize("method,path", ENDPOINTS)
 def test_a_rotated_usage_token_stops_working_at_once(client, caller, accounts, method, path):
     assert call(client, method, path, accounts[0].id, caller.headers).status_code == 200
-    new_token = usage_tokens.rotate_usage_token(caller.user)
+    new_token = user_tokens.rotate_usage_token(caller.user)
     response = call(client, method, path, accounts[1].id, caller.headers)
     assert_refused(response, secret=caller.token)
     assert "rotated" in response.get_json()["error"]["message"]
@@ -80,7 +82,7 @@ def test_a_refused_activation_switches_nothing(client, factories, accounts):
     for secret in other_secrets(factories).values():
         call(client, "POST", "/usage/accounts/{id}/activate", accounts[1].id, {"Authorization": f"Bearer {secret}"})
     db.session.rollback()
-    assert pool.active_pooled_account().id == accounts[0].id
+    assert pool_active.active_pooled_account().id == accounts[0].id
     assert db.session.scalar(select(func.count(PoolSwitch.id))) == 1  # the first account's own row
     assert pool.current_usage_version() == version
 

@@ -6,12 +6,14 @@ import pytest
 
 from app.extensions import db
 from app.models.base import utcnow
-from app.services import crypto, pool
-from app.services.leases import acquire_lease
-from app.services.usage_cache import iso, record_rate_limit_headers
-from app.services.usage_endpoint import MAX_RETRY_AFTER_SECONDS, parse_retry_after
-from app.services.usage_refresher import (
-    FORBIDDEN_BACKOFF, UNAUTHORIZED_BACKOFF, AccountResult, lease_name, refresh_pool_usage)
+from app.services.credentials import crypto
+from app.services.pool import accounts as pool
+from app.services.db.leases import acquire_lease
+from app.services.timestamps import iso
+from app.services.pool.usage_snapshot import record_rate_limit_headers
+from app.services.pool.usage_endpoint import MAX_RETRY_AFTER_SECONDS, parse_retry_after
+from app.services.pool.usage_refresher import (FORBIDDEN_BACKOFF, UNAUTHORIZED_BACKOFF, AccountResult, lease_name,
+    refresh_pool_usage)
 from tests.fakes.anthropic_oauth import FLAT_PAYLOAD, LIMITS_PAYLOAD
 from tests.services.test_usage_cache import SUBSCRIPTION_HEADERS
 

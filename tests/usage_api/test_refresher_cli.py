@@ -16,7 +16,7 @@ from sqlalchemy import text
 from app.extensions import db
 from app.models import Lease
 from app.models.base import utcnow
-from app.services import pool
+from app.services.pool import accounts as pool
 from tests.fakes.anthropic_oauth import FLAT_PAYLOAD
 from tests.servers import REPO_ROOT, procfile_command
 

@@ -7,9 +7,11 @@ import pytest
 import requests
 
 from app.extensions import db
-from app.services import pool, usage_cache
-from app.services.usage_cache import record_rate_limit_headers, record_usage_update
-from app.services.usage_reports import read_pool_usage
+from app.services.pool import active as pool_active
+from app.services.pool import accounts as pool
+from app.services.pool import usage_snapshot
+from app.services.pool.usage_snapshot import record_rate_limit_headers, record_usage_update
+from app.services.pool.usage_reads import read_pool_usage
 from tests.services.test_usage_cache import API_KEY_HEADERS, SUBSCRIPTION_HEADERS
 
 NOW = datetime(2025, 11, 25, 20, 0, 0)
@@ -102,7 +104,7 @@ def test_version_and_etag_change_exactly_when_the_payload_does(client, caller, f
                                               headers=caller.headers)
 
     def from_another_instance(headers, now):
-        usage_cache._recent_header_updates.clear()  # this process's memory of its last write
+        usage_snapshot._recent_header_updates.clear()  # this process's memory of its last write
         record_rate_limit_headers(mine.id, headers, now=now)
 
     steps = [
@@ -149,7 +151,7 @@ def test_one_account_has_its_own_etag(client, caller, two_accounts):
     changed = get(client, caller, path, etag=etag)
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert changed.get_json()["windows"]["five_hour"]["utilization_percent"] == 42.0
-    pool.activate_pooled_account(mine.id, via="test")  # its active flag flips
+    pool_active.activate_pooled_account(mine.id, via="test")  # its active flag flips
     assert get(client, caller, path, etag=changed.headers["ETag"]).status_code == 200
 
 

@@ -1,0 +1,1 @@
+"""People: users and their settings, signing in, sign-in throttling."""

@@ -1,0 +1,1 @@
+"""The Anthropic proxy: auth, headers, the relay and its body, metering, list prices, the ledger."""

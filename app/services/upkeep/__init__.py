@@ -1,0 +1,1 @@
+"""Background upkeep in every worker: its heartbeat lease, delayed ledger writes, the ledger sweeper."""
