@@ -15,7 +15,7 @@ from app.services.pool.usage_endpoint import MAX_RETRY_AFTER_SECONDS, parse_retr
 from app.services.pool.usage_refresher import (FORBIDDEN_BACKOFF, UNAUTHORIZED_BACKOFF, AccountResult, lease_name,
     refresh_pool_usage)
 from tests.fakes.anthropic_oauth import FLAT_PAYLOAD, LIMITS_PAYLOAD
-from tests.services.test_usage_cache import SUBSCRIPTION_HEADERS
+from tests.services.pool.test_usage_snapshot import SUBSCRIPTION_HEADERS
 
 INTERVAL = 60
 

@@ -12,7 +12,7 @@ from app.services.pool import accounts as pool
 from app.services.pool import usage_snapshot
 from app.services.pool.usage_snapshot import record_rate_limit_headers, record_usage_update
 from app.services.pool.usage_reads import read_pool_usage
-from tests.services.test_usage_cache import API_KEY_HEADERS, SUBSCRIPTION_HEADERS
+from tests.services.pool.test_usage_snapshot import API_KEY_HEADERS, SUBSCRIPTION_HEADERS
 
 NOW = datetime(2025, 11, 25, 20, 0, 0)
 ACCOUNT_FIELDS = {"id", "label", "kind", "active", "status", "status_reason", "rate_limited_until", "fetched_at",
