@@ -1,12 +1,13 @@
 """Error rendering: each API family answers in its own shape, whoever raised the error.
 
 Blueprint routes raise ServiceError subclasses or HTTP exceptions; unmatched URLs (404/405)
-never reach a blueprint, so the family is chosen from the path (and the skills host).
+never reach a blueprint, so the family is chosen from the path (and the host) by the matchers
+the blueprints register with register_family(); this module imports none of them.
 """
 import logging
 from dataclasses import dataclass, field
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -65,17 +66,27 @@ def render_json_error(info):
     return response
 
 
+# (precedence, match, renderer): which API family an error belongs to, for URLs that no blueprint
+# matched (404/405 and errors raised before routing). Each blueprint registers its own.
+_FAMILIES = []
+
+
+def register_family(match, renderer, *, precedence=100):
+    """Render errors of requests for which `match(path, host)` is true with `renderer(ErrorInfo)`.
+
+    Families are tried by precedence (lower first), then in registration order; requests no
+    family claims get render_json_error. Registering the same renderer again replaces it.
+    """
+    _FAMILIES[:] = [f for f in _FAMILIES if f[2] is not renderer]
+    _FAMILIES.append((precedence, match, renderer))
+    _FAMILIES.sort(key=lambda family: family[0])
+
+
 def _family_renderer(path):
-    # Imported here: the blueprints' error modules import this module for ErrorInfo.
-    from app.openai_api.errors import render_openai_error
-    from app.proxy.errors import render_anthropic_error
-    skills_host = current_app.config.get("SKILLS_HOST")
-    if skills_host and request.host.split(":")[0] == skills_host.split(":")[0]:
-        return render_json_error
-    if path.startswith("/anthropic/") or path == "/anthropic":
-        return render_anthropic_error
-    if path.startswith("/v1/") or path == "/v1":
-        return render_openai_error
+    host = request.host
+    for _precedence, match, renderer in _FAMILIES:
+        if match(path, host):
+            return renderer
     return render_json_error
 
 

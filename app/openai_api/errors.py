@@ -8,27 +8,21 @@ import logging
 from flask import g, jsonify
 from werkzeug.exceptions import HTTPException
 
+from app.errors import describe
 from app.extensions import db
 from app.services.errors import ServiceError
+from app.services.money import format_micro
+from app.services.openai.errors import openai_error_type
+from app.services.quota.refusal import REMAINING_HEADER
+from app.services.quota.standing import current_standing
 
 logger = logging.getLogger("hepgg.openai_api")
 
-ERROR_TYPES = {
-    400: "invalid_request_error", 401: "invalid_request_error", 403: "permission_error",
-    404: "invalid_request_error", 405: "invalid_request_error", 409: "invalid_request_error",
-    413: "invalid_request_error", 429: "rate_limit_error", 500: "server_error",
-    502: "server_error", 503: "server_error", 504: "server_error",
-}
 CODES = {401: "invalid_api_key", 404: "not_found", 405: "method_not_allowed",
          413: "request_too_large", 429: "rate_limit_exceeded"}
 # A spend cap refusal (SPEC §4) has its own type; its code says which limit.
 QUOTA_TYPE = "quota_exceeded"
 QUOTA_CODES = frozenset({"quota_exhausted", "overage_cap", "no_hep_tokens"})
-
-
-def openai_error_type(status):
-    """The OpenAI error type for an HTTP status."""
-    return ERROR_TYPES.get(status, "invalid_request_error" if status < 500 else "server_error")
 
 
 def render_openai_error(info, *, error_type=None):
@@ -44,14 +38,10 @@ def render_openai_error(info, *, error_type=None):
 
 
 def _render(exc):
-    from app.errors import describe  # app.errors imports this module for the unmatched-URL dispatch
     return render_openai_error(describe(exc))
 
 
 def _add_remaining_allowance(response):
-    from app.services.money import format_micro
-    from app.services.quota.standing import current_standing
-    from app.services.quota.refusal import REMAINING_HEADER
     key = g.get("llm_key")
     if key is None or REMAINING_HEADER in response.headers:
         return response
@@ -61,6 +51,11 @@ def _add_remaining_allowance(response):
         db.session.rollback()
         logger.exception("could not compute the remaining allowance")
     return response
+
+
+def is_openai_path(path, _host):
+    """Whether an (unmatched) URL belongs to the OpenAI-compatible API."""
+    return path.startswith("/v1/") or path == "/v1"
 
 
 def register_handlers(bp):

@@ -4,13 +4,9 @@ Views stay thin: authenticate the machine, hand the request to the relay service
 its streamed body in a response that Werkzeug passes to the server untouched.
 """
 from flask import Response, request
-from werkzeug.exceptions import HTTPException
 
-from app.errors import describe
 from app.middleware import current_request_id, new_request_id
 from app.proxy import bp
-from app.proxy.errors import render_anthropic_error
-from app.services.errors import ServiceError
 from app.services.claude.auth import authenticate_proxy_call, bearer_value, last_seen_due
 from app.services.claude.relay import ProxyCall, relay_call
 
@@ -57,9 +53,3 @@ def forward(token, subpath):
         content_length=request.content_length, touch_machine=last_seen_due(machine.id))
     relayed = relay_call(call, _read_body)
     return RelayedResponse(relayed.body, status=relayed.status, headers=relayed.headers, direct_passthrough=True)
-
-
-@bp.errorhandler(ServiceError)
-@bp.errorhandler(HTTPException)
-def _anthropic_error(exc):
-    return render_anthropic_error(describe(exc))

@@ -13,7 +13,6 @@ When an event stream breaks off, goes silent between two events, or ends without
 silently truncated stream; when it breaks mid-event (or the body is not an event stream) the
 error propagates so the server aborts the connection rather than end the body cleanly.
 """
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from app.models.ledger import (OUTCOME_CLIENT_DISCONNECTED, OUTCOME_OK, OUTCOME_
                                OUTCOME_UNREACHABLE, OUTCOME_UPSTREAM_ERROR)
 from app.services.claude.ledger import finish_claude_request
 from app.services.claude.metering import ClaudeMeter, Usage
+from app.services.claude.errors import error_event
 from app.services.claude.prices import cost_micro_usd
 from app.services.errors import UpstreamTimeout
 from app.services.pool.failover import fail_over_if_exhausted, note_rate_limit_headers
@@ -46,11 +46,6 @@ class RelayContext:
     messages: bool
     count_tokens: bool
     headers_at: Optional[float] = None
-
-
-def _error_event(message, request_id):
-    body = {"type": "error", "error": {"type": "api_error", "message": message}, "request_id": request_id}
-    return b"event: error\ndata: " + json.dumps(body, separators=(",", ":")).encode() + b"\n\n"
 
 
 class RelayBody:
@@ -104,7 +99,7 @@ class RelayBody:
                 self._meter.error_type = "api_error"
                 message = ("The Anthropic API went silent mid-stream; the proxy gave up waiting." if exc.timed_out
                            else "The Anthropic API connection broke off mid-stream.")
-                yield _error_event(message, self._ctx.call.request_id)
+                yield error_event(message, self._ctx.call.request_id)
             else:
                 outcome = self._completed_outcome()
                 if self._incomplete_message_stream():
@@ -112,7 +107,7 @@ class RelayBody:
                     self._meter.error_type = "api_error"
                     if not (self._inject_errors and self._meter.at_event_boundary):
                         raise UpstreamBodyError("upstream ended the stream mid-event", timed_out=False)
-                    yield _error_event("The Anthropic API ended the stream before the message was complete.",
+                    yield error_event("The Anthropic API ended the stream before the message was complete.",
                                        self._ctx.call.request_id)
         except GeneratorExit:
             outcome = outcome or OUTCOME_CLIENT_DISCONNECTED

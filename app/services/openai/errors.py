@@ -1,5 +1,13 @@
-"""Upstream error bodies (OpenAI's, both vLLM shapes, FastAPI's, non-JSON) in OpenAI's error shape."""
+"""OpenAI's error shape (PROTOCOLS §4.5): types by status, error objects, and upstream errors
+(OpenAI's, both vLLM shapes, FastAPI's, non-JSON) read into it."""
 import json
+
+ERROR_TYPES = {
+    400: "invalid_request_error", 401: "invalid_request_error", 403: "permission_error",
+    404: "invalid_request_error", 405: "invalid_request_error", 409: "invalid_request_error",
+    413: "invalid_request_error", 429: "rate_limit_error", 500: "server_error",
+    502: "server_error", 503: "server_error", 504: "server_error",
+}
 
 # Types the OpenAI SDKs and tools know; anything else (vLLM's exception names) is mapped from the status.
 OPENAI_ERROR_TYPES = frozenset({
@@ -8,9 +16,13 @@ OPENAI_ERROR_TYPES = frozenset({
 })
 
 
+def openai_error_type(status):
+    """The OpenAI error type for an HTTP status."""
+    return ERROR_TYPES.get(status, "invalid_request_error" if status < 500 else "server_error")
+
+
 def error_object(status, message, *, error_type=None, code=None, param=None):
     """An OpenAI error object {"message","type","param","code"} for an HTTP status."""
-    from app.openai_api.errors import openai_error_type  # imported late: the blueprint imports this module
     return {"message": message, "type": error_type or openai_error_type(status), "param": param, "code": code}
 
 
