@@ -19,7 +19,7 @@ class LeanSessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request_)
 
     def save_session(self, app, session, response):
-        if not session and not session.modified and request.blueprint in SESSIONLESS_BLUEPRINTS \
-                and self.get_cookie_name(app) not in request.cookies:
+        if (not session and not session.modified and request.blueprint in SESSIONLESS_BLUEPRINTS
+                and self.get_cookie_name(app) not in request.cookies):
             return
         super().save_session(app, session, response)

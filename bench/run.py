@@ -126,8 +126,8 @@ def measure(run, app, scenario, clients):
         profile_path = _stop_profile(profiling)
     sent += len(app_result.samples)
     rows, running, not_ok, total_in, total_out = harness.ledger_since(run.database, scenario.family, mark)
-    ledger_ok = rows == sent and running == 0 and not_ok == 0 and total_in == sent * EXPECTED_INPUT \
-        and total_out == sent * events
+    ledger_ok = (rows == sent and running == 0 and not_ok == 0 and total_in == sent * EXPECTED_INPUT
+                 and total_out == sent * events)
     ledger = f"{rows}/{sent} rows"
     if not ledger_ok:
         ledger += f", {running} running, {not_ok} not ok, tokens {total_in}/{total_out}"

@@ -12,7 +12,7 @@ from sqlalchemy import text
 import config as config_module
 from app import create_app
 from app.extensions import db
-from app.services.claude.relay import reset_proxy_caches
+from app.caches import reset_caches
 from tests.factories import Factories
 from tests.servers import LiveServer, start_gunicorn
 
@@ -81,7 +81,7 @@ def app_context(app):
     """Every test runs inside an app context on an empty database (and empty in-process caches)."""
     with app.app_context():
         clean_database()
-        reset_proxy_caches()
+        reset_caches()
         yield
         db.session.remove()
 

@@ -6,13 +6,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import LlmKey, Machine, PoolSwitch, User
-from app.services.credentials import user_tokens
-from app.services.credentials import crypto
-from app.services.openai import keys as llm_keys
-from app.services.credentials import machines
+from app.services.accounts import users
+from app.services.credentials import crypto, user_tokens
 from app.services.pool import accounts as pool
 from app.services.pool import active as pool_active
-from app.services.accounts import users
+from tests.lookups import key_of, machine_of
 
 
 def run(cli_runner, *args, input=None):
@@ -215,7 +213,7 @@ def test_machines_create_prints_a_working_proxy_token(cli_runner, factories):
     result = run(cli_runner, "machines", "create", user.email, "--name", "laptop", "--passthrough")
     assert result.exit_code == 0, result.output
     token = last_line(result)
-    machine = machines.machine_for_proxy_token(token)
+    machine = machine_of(token)
     assert token.startswith("cct_") and machine.name == "laptop" and machine.passthrough
     assert machine.user_id == user.id
     fails(run(cli_runner, "machines", "create", "ghost@example.com", "--name", "x"), "no user with email")
@@ -228,7 +226,7 @@ def test_keys_create_binds_the_model_and_prints_the_key(cli_runner, factories):
     factories.model("qwen3-8b")
     result = run(cli_runner, "keys", "create", user.email, "--model", "qwen3-8b", "--label", "ci")
     assert result.exit_code == 0, result.output
-    key = llm_keys.key_for_token(last_line(result))
+    key = key_of(last_line(result))
     assert (key.label, [m.name for m in key.models], key.user_id) == ("ci", ["qwen3-8b"], user.id)
     fails(run(cli_runner, "keys", "create", user.email, "--model", "nope"), "not available")
     fails(run(cli_runner, "keys", "create", "ghost@example.com", "--model", "qwen3-8b"), "no user with email")

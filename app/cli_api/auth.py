@@ -3,24 +3,18 @@ import functools
 
 from flask import g, request
 
+from app.services.credentials.secrets import bearer_token
 from app.services.credentials.user_tokens import user_for_account_key
 from app.services.errors import Unauthenticated
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="ccas"'}
 
 
-def _bearer_token():
-    scheme, _, token = (request.headers.get("Authorization") or "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
-
-
 def require_account_key(view):
     """Let the view run only for a live account key; 401 otherwise (a rotated key at once)."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        token = _bearer_token()
+        token = bearer_token(request.headers.get("Authorization"))
         if token is None:
             raise Unauthenticated("missing account key: send 'Authorization: Bearer ccas_...'",
                                   headers=CHALLENGE)

@@ -7,7 +7,8 @@ from flask import Response, request
 
 from app.middleware import current_request_id, new_request_id
 from app.proxy import bp
-from app.services.claude.auth import authenticate_proxy_call, bearer_value, last_seen_due
+from app.services.claude.auth import authenticate_proxy_call, last_seen_due
+from app.services.credentials.secrets import bearer_token
 from app.services.claude.relay import ProxyCall, relay_call
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -36,7 +37,7 @@ def _read_body(limit):
 
 
 def _authenticate(token):
-    presented = [bearer_value(request.headers.get("Authorization")), request.headers.get("x-api-key")]
+    presented = [bearer_token(request.headers.get("Authorization")), request.headers.get("x-api-key")]
     return authenticate_proxy_call(token, [value.strip() for value in presented if value])
 
 

@@ -4,7 +4,7 @@ import functools
 from flask import g, request
 
 from app.services.errors import Unauthenticated
-from app.services.credentials.secrets import USAGE_TOKEN
+from app.services.credentials.secrets import USAGE_TOKEN, bearer_token
 from app.services.credentials.user_tokens import user_for_usage_token
 
 CHALLENGE = 'Bearer realm="usage"'
@@ -19,9 +19,8 @@ def _refuse(message, *, token_presented):
 def _bearer_token(header):
     if not header:
         raise _refuse("This API needs a usage token: send Authorization: Bearer usg_...", token_presented=False)
-    scheme, _, token = header.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
+    token = bearer_token(header)
+    if token is None or " " in token:
         raise _refuse("Send the usage token as Authorization: Bearer usg_...", token_presented=False)
     return token
 

@@ -4,8 +4,8 @@ import subprocess
 
 import pytest
 
-from app.services.credentials import machines
 from tests.ccas.conftest import CCAS
+from tests.lookups import machine_of
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ def pooled(logged_in, live_server):
 
 def test_bash_output_for_a_pooled_machine(logged_in, pooled, live_server):
     token = pooled["token"]
-    assert machines.machine_for_proxy_token(token).id == pooled["id"]
+    assert machine_of(token).id == pooled["id"]
     out = logged_in.ok("env").stdout
     assert out == (f"export ANTHROPIC_BASE_URL='{live_server.url}/anthropic/{token}'\n"
                    f"export ANTHROPIC_AUTH_TOKEN='{token}'\n")

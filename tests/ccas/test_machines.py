@@ -6,6 +6,7 @@ from app.extensions import db
 from app.models import Machine
 from app.services.credentials import machines
 from tests.ledger_rows import add_claude_request
+from tests.lookups import machine_of
 
 
 def test_create_names_the_machine_after_this_computer_and_saves_its_token(logged_in, ada, live_server):
@@ -13,7 +14,7 @@ def test_create_names_the_machine_after_this_computer_and_saves_its_token(logged
     saved = logged_in.config["machine"]
     machine = db.session.get(Machine, saved["id"])
     assert machine.user_id == ada.id and machine.name == socket.gethostname() and not machine.passthrough
-    assert machines.machine_for_proxy_token(saved["token"]).id == machine.id
+    assert machine_of(saved["token"]).id == machine.id
     assert saved == {"id": machine.id, "name": machine.name, "passthrough": False, "token": saved["token"],
                      "base_url": f"{live_server.url}/anthropic/{saved['token']}"}
     assert result.stdout.splitlines() == [
@@ -30,7 +31,7 @@ def test_create_with_a_name_and_passthrough_replaces_the_current_machine(logged_
     assert (saved["name"], saved["passthrough"]) == ("work laptop", True)
     assert db.session.get(Machine, saved["id"]).passthrough is True
     assert f"machine {first['id']} 'first' is no longer this computer's machine" in result.stderr
-    assert machines.machine_for_proxy_token(first["token"]) is not None  # still alive until revoked
+    assert machine_of(first["token"]) is not None  # still alive until revoked
 
 
 def test_create_with_a_bad_name_is_refused_with_the_servers_message(logged_in):
@@ -79,8 +80,8 @@ def test_rotating_this_computers_machine_saves_the_new_token(logged_in):
     new = logged_in.config["machine"]
     assert new["id"] == old["id"] and new["token"] != old["token"]
     assert new["base_url"].endswith("/anthropic/" + new["token"])
-    assert machines.machine_for_proxy_token(old["token"]) is None
-    assert machines.machine_for_proxy_token(new["token"]).id == old["id"]
+    assert machine_of(old["token"]) is None
+    assert machine_of(new["token"]).id == old["id"]
     assert "the new one is saved here" in result.stdout and new["token"] not in result.stdout
 
 
@@ -90,8 +91,8 @@ def test_rotating_another_machine_prints_its_new_token_once(logged_in, ada, fact
     desktop = factories.machine(ada, "desktop")
     lines = logged_in.ok("machine", "rotate", desktop.id).stdout.splitlines()
     token = lines[1].split(": ")[1]
-    assert machines.machine_for_proxy_token(token).id == desktop.id
-    assert machines.machine_for_proxy_token(desktop.token) is None
+    assert machine_of(token).id == desktop.id
+    assert machine_of(desktop.token) is None
     assert lines[2] == f"ANTHROPIC_BASE_URL={live_server.url}/anthropic/{token}"
     assert logged_in.config["machine"] == current
 
@@ -102,7 +103,7 @@ def test_revoking_this_computers_machine_forgets_it(logged_in):
     result = logged_in.ok("machine", "revoke", saved["id"])
     assert result.stdout.strip() == f"Revoked machine {saved['id']} 'laptop': its token no longer works."
     assert "it was this computer's machine" in result.stderr
-    assert machines.machine_for_proxy_token(saved["token"]) is None
+    assert machine_of(saved["token"]) is None
     assert db.session.get(Machine, saved["id"]).revoked_at is not None
     assert "machine" not in logged_in.config
     logged_in.fails(3, "this computer has no machine yet: run 'ccas machine create' first", "env")
@@ -113,7 +114,7 @@ def test_revoking_another_machine_keeps_this_computers(logged_in, ada, factories
     current = logged_in.config["machine"]
     desktop = factories.machine(ada, "desktop")
     logged_in.ok("machine", "revoke", desktop.id)
-    assert machines.machine_for_proxy_token(desktop.token) is None
+    assert machine_of(desktop.token) is None
     assert logged_in.config["machine"] == current
 
 
@@ -122,7 +123,7 @@ def test_unknown_and_other_users_ids_are_one_clear_line(logged_in, ada, factorie
     for action in ("rotate", "revoke"):
         logged_in.fails(1, "no machine with id 424242", "machine", action, 424242)
         logged_in.fails(1, f"no machine with id {theirs.id}", "machine", action, theirs.id)
-    assert machines.machine_for_proxy_token(theirs.token).id == theirs.id
+    assert machine_of(theirs.token).id == theirs.id
     revoked = factories.machine(ada, "gone")
     machines.revoke_machine(ada, revoked.id)
     logged_in.fails(1, "is revoked; create a new machine instead", "machine", "rotate", revoked.id)

@@ -11,6 +11,7 @@ from app.models.base import utcnow
 from app.services.credentials import machines
 from tests.cli_api.conftest import PREFIX, assert_error, bearer
 from tests.ledger_rows import add_claude_request
+from tests.lookups import machine_of
 
 
 def fresh(machine_id):
@@ -35,7 +36,7 @@ def test_create_returns_the_token_once_and_the_proxy_base_url(as_ada, ada):
     machine = body["machine"]
     assert (machine["name"], machine["passthrough"], machine["status"]) == ("laptop", False, "active")
     assert machine["token_prefix"] == token[:10]
-    assert machines.machine_for_proxy_token(token).id == machine["id"] == fresh(machine["id"]).id
+    assert machine_of(token).id == machine["id"] == fresh(machine["id"]).id
     assert fresh(machine["id"]).user_id == ada.id
     # Never again: neither the list nor the machine itself carries the token.
     assert token not in as_ada.get("/machines").get_data(as_text=True)
@@ -162,14 +163,14 @@ def test_rotate_issues_a_new_token_once_and_kills_the_old_one(as_ada, ada, facto
     assert body["base_url"] == f"http://localhost/anthropic/{body['token']}"
     assert body["machine"]["token_rotated_at"] is not None
     db.session.rollback()
-    assert machines.machine_for_proxy_token(machine.token) is None
-    assert machines.machine_for_proxy_token(body["token"]).id == machine.id
+    assert machine_of(machine.token) is None
+    assert machine_of(body["token"]).id == machine.id
 
 
 def test_rotating_someone_elses_unknown_or_revoked_machine_fails(as_ada, ada, factories):
     theirs = factories.machine(factories.user())
     assert_error(as_ada.post(f"/machines/{theirs.id}/rotate"), 404, "not_found", f"no machine with id {theirs.id}")
-    assert machines.machine_for_proxy_token(theirs.token).id == theirs.id
+    assert machine_of(theirs.token).id == theirs.id
     assert_error(as_ada.post("/machines/424242/rotate"), 404, "not_found")
     mine = factories.machine(ada)
     machines.revoke_machine(ada, mine.id)
@@ -184,7 +185,7 @@ def test_revoke_kills_the_token_and_keeps_the_machine(as_ada, ada, factories):
     body = as_ada.post(f"/machines/{machine.id}/revoke").get_json()
     assert body["machine"]["status"] == "revoked" and body["machine"]["revoked_at"]
     db.session.rollback()
-    assert machines.machine_for_proxy_token(machine.token) is None
+    assert machine_of(machine.token) is None
     assert as_ada.post(f"/machines/{machine.id}/revoke").status_code == 200  # twice is harmless
     listed = as_ada.get("/machines").get_json()["machines"]
     assert listed[0]["usage"]["input_tokens"] == 3
@@ -194,4 +195,4 @@ def test_revoking_someone_elses_machine_is_404_and_changes_nothing(as_ada, facto
     theirs = factories.machine(factories.user())
     assert_error(as_ada.post(f"/machines/{theirs.id}/revoke"), 404, "not_found")
     assert fresh(theirs.id).revoked_at is None
-    assert machines.machine_for_proxy_token(theirs.token).id == theirs.id
+    assert machine_of(theirs.token).id == theirs.id

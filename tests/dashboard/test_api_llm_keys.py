@@ -1,7 +1,7 @@
 """GET/POST /api/v1/ai/llm-keys, POST /llm-keys/<id>/rotate, DELETE /llm-keys/<id>, GET /models."""
 from app.models import LlmKey
-from app.services.openai import keys as llm_keys
 from tests.dashboard.helpers import refresh
+from tests.lookups import key_of
 
 
 def test_a_key_defaults_to_the_single_allowed_model_and_is_shown_once(make_client, factories):
@@ -14,7 +14,7 @@ def test_a_key_defaults_to_the_single_allowed_model_and_is_shown_once(make_clien
     body = response.json
     assert body["models"] == ["qwen3-8b"] and body["label"] == "laptop"
     assert body["key"].startswith("sk-hyd-") and body["prefix"] == body["key"][:13]
-    assert llm_keys.key_for_token(body["key"]).user_id == user.id
+    assert key_of(body["key"]).user_id == user.id
 
     listed = client.get("/api/v1/ai/llm-keys")
     assert listed.json == {"keys": [{k: v for k, v in body.items() if k != "key"}]}
@@ -78,8 +78,8 @@ def test_rotating_a_key_keeps_label_and_models_and_kills_the_old_secret(make_cli
     assert response.status_code == 200
     assert response.json["label"] == "ci" and response.json["models"] == ["qwen3-8b"]
     assert response.json["key"] != key.token and response.json["rotated_at"] is not None
-    assert llm_keys.key_for_token(key.token) is None
-    assert llm_keys.key_for_token(response.json["key"]).id == key.id
+    assert key_of(key.token) is None
+    assert key_of(response.json["key"]).id == key.id
 
 
 def test_deleting_a_key_stops_it_and_removes_it_from_the_list(make_client, factories):
@@ -89,7 +89,7 @@ def test_deleting_a_key_stops_it_and_removes_it_from_the_list(make_client, facto
     client = make_client(user)
     response = client.call("DELETE", f"/api/v1/ai/llm-keys/{key.id}")
     assert response.status_code == 200 and response.json == {"id": key.id, "deleted": True}
-    assert llm_keys.key_for_token(key.token) is None
+    assert key_of(key.token) is None
     assert refresh(key).deleted_at is not None
     assert client.get("/api/v1/ai/llm-keys").json == {"keys": []}
     assert client.call("DELETE", f"/api/v1/ai/llm-keys/{key.id}").status_code == 404
@@ -105,5 +105,5 @@ def test_another_users_key_is_404_and_untouched(make_client, factories):
         response = client.call(method, path)
         assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
     assert client.get("/api/v1/ai/llm-keys").json == {"keys": []}
-    assert llm_keys.key_for_token(key.token).id == key.id
+    assert key_of(key.token).id == key.id
     assert refresh(key).rotated_at is None and key.deleted_at is None

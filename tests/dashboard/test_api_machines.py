@@ -1,7 +1,7 @@
 """GET /api/v1/ai/machines with per-machine usage, and creating, rotating, revoking, passthrough."""
 from app.models import Machine
-from app.services.credentials import machines
 from tests.dashboard.helpers import add_claude_request, days_ago, refresh
+from tests.lookups import machine_of
 
 
 def test_machines_list_usage_by_kind_over_the_window(make_client, factories):
@@ -38,7 +38,7 @@ def test_creating_a_machine_shows_its_token_once(make_client, factories):
     assert response.status_code == 201
     token = response.json["token"]
     assert token.startswith("cct_") and response.json["passthrough"] is True
-    assert machines.machine_for_proxy_token(token).user_id == user.id
+    assert machine_of(token).user_id == user.id
     assert token not in client.get("/api/v1/ai/machines").get_data(as_text=True)
     bad = client.call("POST", "/api/v1/ai/machines", json={"name": "   "})
     assert bad.status_code == 400 and bad.json["error"]["fields"] == {"name": ["Must not be empty."]}
@@ -53,8 +53,8 @@ def test_rotating_a_machine_kills_the_old_token(make_client, factories):
     response = make_client(user).call("POST", f"/api/v1/ai/machines/{machine.id}/rotate")
     assert response.status_code == 200
     new_token = response.json["token"]
-    assert machines.machine_for_proxy_token(machine.token) is None
-    assert machines.machine_for_proxy_token(new_token).id == machine.id
+    assert machine_of(machine.token) is None
+    assert machine_of(new_token).id == machine.id
     assert response.json["token_prefix"] == new_token[:10]
 
 
@@ -67,7 +67,7 @@ def test_revoking_keeps_history_and_a_revoked_machine_cannot_be_rotated(make_cli
     assert response.status_code == 200
     assert response.json["revoked"] is True and response.json["token_prefix"] is None
     assert response.json["usage"]["requests"] == 1
-    assert machines.machine_for_proxy_token(machine.token) is None
+    assert machine_of(machine.token) is None
     assert refresh(machine).revoked_at is not None
     again = client.call("POST", f"/api/v1/ai/machines/{machine.id}/rotate")
     assert again.status_code == 409 and again.json["error"]["code"] == "conflict"
@@ -97,5 +97,5 @@ def test_another_users_machine_is_404_for_every_action(make_client, factories):
         assert response.status_code == 404, path
         assert response.json["error"]["code"] == "not_found"
     assert refresh(machine).revoked_at is None and machine.passthrough is False
-    assert machines.machine_for_proxy_token(machine.token).id == machine.id
+    assert machine_of(machine.token).id == machine.id
     assert Machine.query.count() == 1

@@ -14,9 +14,9 @@ import requests
 
 from app.extensions import db
 from app.models import LlmKey, PooledAccount
-from app.services.openai import keys as llm_keys
 from app.services.credentials import user_tokens
 from tests.dashboard.helpers import add_claude_request, add_spend, days_ago, record_pool_usage, refresh
+from tests.lookups import key_of
 from tests.skills.conftest import skill_md
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -110,7 +110,7 @@ def test_a_user_manages_keys_tokens_and_overage_in_the_browser(browser_page, liv
     page.get_by_role("button", name="Create key").click()
     first = secret_on(page)
     settled()
-    assert first.startswith("sk-hyd-") and llm_keys.key_for_token(first).label == "laptop"
+    assert first.startswith("sk-hyd-") and key_of(first).label == "laptop"
     shot(page, "llm-keys-created")
     page.get_by_role("link", name="LLM keys").click()
     assert first not in page.content() and page.locator("#secret-value").count() == 0
@@ -121,8 +121,8 @@ def test_a_user_manages_keys_tokens_and_overage_in_the_browser(browser_page, liv
     page.get_by_role("button", name="Rotate").click()
     second = secret_on(page)
     settled()
-    assert second != first and llm_keys.key_for_token(first) is None
-    assert llm_keys.key_for_token(second) is not None
+    assert second != first and key_of(first) is None
+    assert key_of(second) is not None
 
     # Delete it, after a confirmation page.
     page.get_by_role("link", name="LLM keys").click()
@@ -132,7 +132,7 @@ def test_a_user_manages_keys_tokens_and_overage_in_the_browser(browser_page, liv
     page.get_by_role("button", name="Delete key").click()
     assert page.get_by_role("status").inner_text() == "Deleted key laptop."
     settled()
-    assert LlmKey.query.one().deleted_at is not None and llm_keys.key_for_token(second) is None
+    assert LlmKey.query.one().deleted_at is not None and key_of(second) is None
 
     # Usage token: create, reveal, rotate.
     page.get_by_role("link", name="Usage token").click()

@@ -2,12 +2,11 @@
 import re
 
 from app.models import LlmKey, PooledAccount
+from app.services.accounts import users
 from app.services.credentials import user_tokens
 from app.services.openai import catalogue
-from app.services.openai import keys as llm_keys
-from app.services.credentials import machines
-from app.services.accounts import users
 from tests.dashboard.helpers import add_claude_request, add_spend, days_ago, record_pool_usage, refresh
+from tests.lookups import key_of, machine_of
 
 
 def text(response):
@@ -58,14 +57,14 @@ def test_llm_keys_page_creates_shows_once_rotates_and_deletes_with_confirmation(
     assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
     secret = re.search(r'value="(sk-hyd-[^"]+)"', text(created)).group(1)
     assert "only time it is shown" in text(created)
-    key = llm_keys.key_for_token(secret)
+    key = key_of(secret)
     assert key.label == "laptop"
     listing = text(client.get("/dashboard/keys"))
     assert secret not in listing and key.key_prefix in listing
 
     rotated = text(client.form(f"/dashboard/keys/{key.id}/rotate"))
     new_secret = re.search(r'value="(sk-hyd-[^"]+)"', rotated).group(1)
-    assert new_secret != secret and llm_keys.key_for_token(secret) is None
+    assert new_secret != secret and key_of(secret) is None
 
     confirm = client.get(f"/dashboard/keys/{key.id}/delete")
     assert confirm.status_code == 200 and "Delete LLM key laptop?" in text(confirm)
@@ -96,7 +95,7 @@ def test_machines_page_shows_usage_and_manages_machines(make_client, factories):
 
     rotated = text(client.form(f"/dashboard/machines/{machine.id}/rotate"))
     token = re.search(r'value="(cct_[^"]+)"', rotated).group(1)
-    assert machines.machine_for_proxy_token(token).id == machine.id
+    assert machine_of(token).id == machine.id
 
     client.form(f"/dashboard/machines/{machine.id}/passthrough")
     assert refresh(machine).passthrough is True
@@ -145,7 +144,7 @@ def test_other_users_objects_are_404_pages(make_client, factories):
     for path in (f"/dashboard/keys/{key.id}/rotate", f"/dashboard/machines/{machine.id}/rotate",
                  f"/dashboard/machines/{machine.id}/passthrough"):
         assert client.form(path).status_code == 404
-    assert llm_keys.key_for_token(key.token).id == key.id and refresh(machine).revoked_at is None
+    assert key_of(key.token).id == key.id and refresh(machine).revoked_at is None
 
 
 def test_admin_pool_page_adds_activates_disables_and_removes(make_client, factories):

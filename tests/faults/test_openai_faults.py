@@ -76,8 +76,8 @@ def stall_past_the_read_timeout(server, upstream, key, count):
 
 
 def garbage_in_the_stream(server, upstream, key, count):
-    role = b'data: {"id":"c1","object":"chat.completion.chunk","model":"qwen3-8b","choices":[{"index":0,' \
-           b'"delta":{"role":"assistant","content":""}}]}\n\n'
+    role = (b'data: {"id":"c1","object":"chat.completion.chunk","model":"qwen3-8b","choices":[{"index":0,'
+            b'"delta":{"role":"assistant","content":""}}]}\n\n')
     piece = role.replace(b'"role":"assistant","content":""', b'"content":"hi"')
     upstream.reply = fake_openai.raw_stream([role, piece, b"data: <html>502 Bad Gateway</html>\n\n", piece])
     body = post(server, key, STREAM_BODY, stream=True).content
@@ -91,8 +91,8 @@ def garbage_in_the_stream(server, upstream, key, count):
 
 
 def binary_noise_then_a_clean_end(server, upstream, key, count):
-    role = b'data: {"id":"c2","object":"chat.completion.chunk","model":"qwen3-8b","choices":[{"index":0,' \
-           b'"delta":{"role":"assistant","content":""}}]}\n\n'
+    role = (b'data: {"id":"c2","object":"chat.completion.chunk","model":"qwen3-8b","choices":[{"index":0,'
+            b'"delta":{"role":"assistant","content":""}}]}\n\n')
     upstream.reply = fake_openai.raw_stream([role, b"\x00\xff\xfe noise with no blank line"])
     body = post(server, key, STREAM_BODY, stream=True).content
     assert stream_error(body)["code"] == "upstream_disconnected"  # no [DONE], no usage: cut off
@@ -103,8 +103,8 @@ def binary_noise_then_a_clean_end(server, upstream, key, count):
 def unterminated_usage_chunk(server, upstream, key, count):
     usage = (b'data: {"id":"c3","object":"chat.completion.chunk","model":"qwen3-8b","choices":[],'
              b'"usage":{"prompt_tokens":30,"completion_tokens":20,"total_tokens":50}}')
-    piece = b'data: {"id":"c3","object":"chat.completion.chunk","model":"qwen3-8b","choices":[{"index":0,' \
-            b'"delta":{"content":"hi"}}]}\n\n'
+    piece = (b'data: {"id":"c3","object":"chat.completion.chunk","model":"qwen3-8b","choices":[{"index":0,'
+             b'"delta":{"content":"hi"}}]}\n\n')
     upstream.reply = fake_openai.raw_stream([piece, usage])  # no blank line after the last event, no [DONE]
     body = post(server, key, STREAM_BODY, stream=True).content
     assert data_events(body)[-1] == "[DONE]" and b'"error"' not in body

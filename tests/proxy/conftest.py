@@ -2,7 +2,7 @@
 import pytest
 from flask.testing import FlaskClient
 
-from app.services.claude.relay import reset_proxy_caches
+from app.caches import reset_caches
 from tests.fakes.anthropic import FakeAnthropic
 
 _UPSTREAM_SETTINGS = ("ANTHROPIC_BASE_URL", "ANTHROPIC_OAUTH_TOKEN_URL", "UPSTREAM_READ_TIMEOUT",
@@ -14,7 +14,7 @@ def fresh_proxy_state(app):
     """Settings a test changes are restored, and nothing it cached (or scheduled) outlives it."""
     saved = {name: app.config[name] for name in _UPSTREAM_SETTINGS}
     yield
-    reset_proxy_caches()
+    reset_caches()
     app.config.update(saved)
 
 

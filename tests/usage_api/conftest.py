@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.services.pool import usage_snapshot
+from app.caches import reset_caches
 from tests.fakes.anthropic_oauth import FakeOAuthUpstream
 
 
@@ -30,6 +30,6 @@ def oauth_upstream(app):
 @pytest.fixture(autouse=True)
 def forget_recent_header_updates():
     """The header feed's per-process memory of what it last wrote, emptied between tests."""
-    usage_snapshot._recent_header_updates.clear()
+    reset_caches()
     yield
-    usage_snapshot._recent_header_updates.clear()
+    reset_caches()

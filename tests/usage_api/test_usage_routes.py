@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 
+from app.caches import reset_caches
 from app.extensions import db
 from app.services.pool import active as pool_active
 from app.services.pool import accounts as pool
-from app.services.pool import usage_snapshot
 from app.services.pool.usage_snapshot import record_rate_limit_headers, record_usage_update
 from app.services.pool.usage_reads import read_pool_usage
 from tests.services.pool.test_usage_snapshot import API_KEY_HEADERS, SUBSCRIPTION_HEADERS
@@ -104,7 +104,7 @@ def test_version_and_etag_change_exactly_when_the_payload_does(client, caller, f
                                               headers=caller.headers)
 
     def from_another_instance(headers, now):
-        usage_snapshot._recent_header_updates.clear()  # this process's memory of its last write
+        reset_caches()  # this process's memory of its last write
         record_rate_limit_headers(mine.id, headers, now=now)
 
     steps = [

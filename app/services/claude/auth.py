@@ -8,6 +8,7 @@ process, inside the admission transaction, never as a write of its own per reque
 import time
 from dataclasses import dataclass
 
+from app.caches import register_cache
 from app.services.credentials.secrets import PROXY_TOKEN, digest_secret, has_prefix
 from app.services.db.raw_sql import Sql, read_connection
 from app.services.errors import Unauthenticated
@@ -25,14 +26,6 @@ class ProxyMachine:
     id: int
     user_id: int
     passthrough: bool
-
-
-def bearer_value(authorization):
-    """The token of an `Authorization: Bearer ...` header (None for other schemes)."""
-    if not authorization:
-        return None
-    scheme, _, value = authorization.strip().partition(" ")
-    return (value.strip() or None) if scheme.lower() == "bearer" else None
 
 
 def is_proxy_token(value):
@@ -73,3 +66,6 @@ def last_seen_due(machine_id, *, now=None):
 def forget_last_seen():
     """Drop the in-memory last-seen bookkeeping (tests; a fresh process starts empty)."""
     _last_seen_written.clear()
+
+
+register_cache("machine last-seen writes", forget_last_seen)

@@ -17,7 +17,8 @@ from flask import current_app
 
 from app.extensions import db
 from app.models.pool import KIND_API_KEY, KIND_OAUTH
-from app.services.claude.auth import bearer_value, forget_last_seen, is_proxy_token
+from app.services.claude.auth import is_proxy_token
+from app.services.credentials.secrets import bearer_token
 from app.services.claude.body import RelayBody, RelayContext
 from app.services.claude.headers import (client_response_headers, inject_api_key, inject_oauth_token,
                                          upstream_request_headers)
@@ -25,7 +26,6 @@ from app.services.claude.ledger import admit_claude_request, record_rejected_req
 from app.services.db.outage import INTEGRITY_ERRORS
 from app.services.errors import InvalidInput, PayloadTooLarge, ServiceError, ServiceUnavailable, Unauthenticated
 from app.services.pool import credentials as pool_credentials
-from app.services.pool.failover import forget_rate_limit_state
 from app.services.upstream.http import UpstreamBodyError, close_quietly, read_small_body, send_upstream
 
 MESSAGES_PATH = "/v1/messages"
@@ -88,7 +88,7 @@ def _passthrough_headers(call):
     """The client's headers with its own credential kept (our proxy token never goes upstream)."""
     keep = set()
     for value in _headers_named(call.headers, "authorization"):
-        if not is_proxy_token(bearer_value(value)):
+        if not is_proxy_token(bearer_token(value)):
             keep.add("authorization")
     for value in _headers_named(call.headers, "x-api-key"):
         if not is_proxy_token(value.strip()):
@@ -205,8 +205,3 @@ def _retry_after_refresh(response, creds, call, url, body, **timeouts):
     return send_upstream(call.method, url, headers, body, **timeouts), b""
 
 
-def reset_proxy_caches():
-    """Forget every in-process cache of the proxy (tests; a fresh process starts empty)."""
-    pool_credentials.forget_cached_credentials()
-    forget_last_seen()
-    forget_rate_limit_state()

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Machine
 from app.models.base import utcnow
-from app.services.credentials.secrets import PROXY_TOKEN, digest_secret, has_prefix, mint_secret
+from app.services.credentials.secrets import PROXY_TOKEN, mint_secret
 from app.services.errors import Conflict, InvalidInput, NotFound
 
 MAX_NAME_LENGTH = 120
@@ -78,10 +78,3 @@ def set_machine_passthrough(user, machine_id, passthrough):
     machine.passthrough = bool(passthrough)
     db.session.commit()
     return machine
-
-
-def machine_for_proxy_token(token):
-    """The live machine whose proxy token this is, or None (unknown, rotated or revoked)."""
-    if not has_prefix(token, PROXY_TOKEN):
-        return None
-    return db.session.scalar(select(Machine).where(Machine.token_digest == digest_secret(token)))

@@ -51,6 +51,14 @@ def display_prefix(token):
     return token[:DISPLAY_CHARS]
 
 
+def bearer_token(authorization):
+    """The credential of an `Authorization: Bearer <credential>` header value, stripped; None when the
+    header is missing, names another scheme or carries nothing. The one parser of bearer headers."""
+    scheme, _, value = (authorization or "").strip().partition(" ")
+    value = value.strip()
+    return value if scheme.lower() == "bearer" and value else None
+
+
 def has_prefix(token, prefix):
     """True when `token` is a string of the given kind (a cheap check before any lookup)."""
     return isinstance(token, str) and token.startswith(prefix) and len(token) > len(prefix)

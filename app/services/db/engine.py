@@ -65,8 +65,8 @@ def _configure_ping(engine, idle_seconds):
         last_used = record.info.get(_LAST_USED)
         if last_used is None:
             return  # just connected (record.info is cleared whenever a connection is replaced)
-        if not getattr(dbapi_connection, "closed", 0) and _last_disconnect < last_used \
-                and time.monotonic() - last_used < idle_seconds:
+        if (not getattr(dbapi_connection, "closed", 0) and _last_disconnect < last_used
+                and time.monotonic() - last_used < idle_seconds):
             return
         try:
             if getattr(dbapi_connection, "closed", 0):

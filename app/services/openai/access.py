@@ -1,14 +1,14 @@
 """Who may call which model with an sk-hyd- key (SPEC §4 Access).
 
 Every request looks its key up, so this is one query (key, owner and bound models together)
-into frozen values rather than `llm_keys.key_for_token`'s ORM objects, which cost two round
+into frozen values rather than ORM objects, which would cost two round
 trips and would expire when admission commits. The lookup is the same: by the SHA-256 digest
 of the presented secret; rotated and deleted keys no longer have that digest.
 """
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.services.credentials.secrets import LLM_KEY, digest_secret, has_prefix
+from app.services.credentials.secrets import LLM_KEY, bearer_token, digest_secret, has_prefix
 from app.services.db.raw_sql import Sql, as_datetime, read_connection
 from app.services.errors import NotFound, PermissionDenied, Unauthenticated
 from app.services.openai import catalogue
@@ -59,13 +59,6 @@ def _target(row):
                        upstream_api_key_encrypted=key_encrypted,
                        prices=Prices(input_price, cached_price, output_price),
                        user_allowed=bool(user_allowed), created_at=as_datetime(created_at))
-
-
-def bearer_token(authorization):
-    """The token of an `Authorization: Bearer <token>` header value, or None."""
-    scheme, _, token = (authorization or "").strip().partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
 
 
 def authenticate(authorization):

@@ -1,11 +1,10 @@
 """Self-service sk-hyd- keys, each bound at creation to the model(s) it may call."""
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import LlmKey
 from app.models.base import utcnow
-from app.services.credentials.secrets import LLM_KEY, digest_secret, has_prefix, mint_secret
+from app.services.credentials.secrets import LLM_KEY, mint_secret
 from app.services.errors import InvalidInput, NotFound
 from app.services.openai import catalogue
 
@@ -86,12 +85,3 @@ def delete_llm_key(user, key_id):
     key.deleted_at = utcnow()
     db.session.commit()
     return key
-
-
-def key_for_token(token):
-    """The live key for a presented sk-hyd- secret (with its user), or None."""
-    if not has_prefix(token, LLM_KEY):
-        return None
-    return db.session.scalar(
-        select(LlmKey).options(joinedload(LlmKey.user))
-        .where(LlmKey.key_digest == digest_secret(token)))

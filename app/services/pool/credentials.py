@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Optional
 
+from app.caches import register_cache
 from app.models.base import utcnow
 from app.models.pool import KIND_OAUTH
 from app.services.pool.accounts import active_pooled_account, pooled_credentials
@@ -49,6 +50,9 @@ def forget_cached_credentials():
     _cached["entry"] = None
     _cached["until"] = 0.0
     _refresh_not_before.clear()
+
+
+register_cache("active pooled credentials", forget_cached_credentials)
 
 
 def _remember(entry):

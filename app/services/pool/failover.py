@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 
+from app.caches import register_cache
 from app.extensions import db
 from app.models import PooledAccount
 from app.models.base import utcnow
@@ -77,6 +78,9 @@ def forget_rate_limit_state():
         _timers.clear()
         _pending.clear()
         _recorded_at.clear()
+
+
+register_cache("rate-limit header throttle", forget_rate_limit_state)
 
 
 def _mark_rate_limited(account_id, until, reason, now):

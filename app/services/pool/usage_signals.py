@@ -95,8 +95,8 @@ def parse_rate_limit_headers(headers):
             continue
         match = _API_LIMIT_RE.match(name)
         if match:
-            group = ("priority_" if name.startswith("anthropic-priority-") else "") + \
-                match["group"].replace("-", "_")
+            group = (("priority_" if name.startswith("anthropic-priority-") else "")
+                     + match["group"].replace("-", "_"))
             entry = limits.setdefault(group, {})
             if match["field"] == "reset":
                 entry["resets_at"] = iso_from_any(value)
@@ -190,8 +190,8 @@ def exhausted_window(headers, *, now=None):
     window_status = (headers.get(f"{UNIFIED_PREFIX}{window}-status") or "").strip().lower() if window else ""
     if not (status == "rejected" or window_status == "rejected" or (utilization is not None and utilization >= 1)):
         return None
-    until = (_epoch(headers.get(f"{UNIFIED_PREFIX}{window}-reset")) if window else None) \
-        or _epoch(headers.get(UNIFIED_PREFIX + "reset"))
+    until = ((_epoch(headers.get(f"{UNIFIED_PREFIX}{window}-reset")) if window else None)
+             or _epoch(headers.get(UNIFIED_PREFIX + "reset")))
     if until is None:
         retry_after = _float(headers.get("retry-after"))
         until = now + (timedelta(seconds=retry_after) if retry_after and retry_after > 0 else DEFAULT_COOLDOWN)

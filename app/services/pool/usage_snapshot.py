@@ -18,6 +18,7 @@ import time
 
 from app.extensions import db
 from app.models import PooledAccount
+from app.caches import register_cache
 from app.models.base import utcnow
 from app.services.db.transactions import write_transaction
 from app.services.pool.accounts import account_status, bump_usage_version, current_usage_version, lock_pool
@@ -77,6 +78,7 @@ def _oldest_observation(snapshot, update):
 
 # account id -> (values of the last header update seen, monotonic time), per process.
 _recent_header_updates = {}
+register_cache("usage header updates", _recent_header_updates.clear)
 
 
 def record_usage_update(account_id, update, *, source, now=None):

@@ -33,6 +33,12 @@ def retry_later(label, write, app=None):
     logger.warning("ledger write %s failed; it is retried when the database answers again", label)
 
 
+def clear_pending():
+    """Forget every waiting write (tests; a fresh process starts empty)."""
+    with _lock:
+        _pending.clear()
+
+
 def pending_count():
     """How many ledger writes are waiting."""
     return len(_pending)

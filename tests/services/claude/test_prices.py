@@ -35,10 +35,10 @@ def test_each_component_is_priced_from_the_table():
     model = "claude-sonnet-4-5-20250929"  # $3 in, $15 out per million tokens
     assert cost_micro_usd(model, usage(input_tokens=100_000)) == 300_000
     assert cost_micro_usd(model, usage(output_tokens=100_000)) == 1_500_000
-    assert cost_micro_usd(model, usage(cache_creation_input_tokens=100_000, cache_creation_5m_tokens=100_000)) \
-        == 375_000
-    assert cost_micro_usd(model, usage(cache_creation_input_tokens=100_000, cache_creation_1h_tokens=100_000)) \
-        == 600_000
+    assert (cost_micro_usd(model, usage(cache_creation_input_tokens=100_000, cache_creation_5m_tokens=100_000))
+            == 375_000)
+    assert (cost_micro_usd(model, usage(cache_creation_input_tokens=100_000, cache_creation_1h_tokens=100_000))
+            == 600_000)
     assert cost_micro_usd(model, usage(cache_read_input_tokens=100_000)) == 30_000
 
 

@@ -4,13 +4,13 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AiAccount, LlmKey, Machine, UsageToken
-from app.services.credentials import user_tokens
+from app.services.accounts import users
+from app.services.credentials import machines, user_tokens
+from app.services.credentials.secrets import digest_secret
+from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.openai import catalogue
 from app.services.openai import keys as llm_keys
-from app.services.credentials import machines
-from app.services.accounts import users
-from app.services.errors import Conflict, InvalidInput, NotFound
-from app.services.credentials.secrets import digest_secret
+from tests.lookups import key_of, machine_of
 
 
 def test_create_user_stores_a_hash_and_a_digest_never_the_plaintexts(factories):
@@ -47,12 +47,12 @@ def test_account_key_rotation_kills_the_old_key(factories):
 def test_machine_tokens_rotate_and_revoke(factories):
     user = factories.user()
     machine = factories.machine(user, "laptop")
-    assert machines.machine_for_proxy_token(machine.token).id == machine.id
+    assert machine_of(machine.token).id == machine.id
     _, new_token = machines.rotate_machine_token(user, machine.id)
-    assert machines.machine_for_proxy_token(machine.token) is None
-    assert machines.machine_for_proxy_token(new_token).id == machine.id
+    assert machine_of(machine.token) is None
+    assert machine_of(new_token).id == machine.id
     machines.revoke_machine(user, machine.id)
-    assert machines.machine_for_proxy_token(new_token) is None
+    assert machine_of(new_token) is None
     assert db.session.get(Machine, machine.id) is not None  # history stays
     with pytest.raises(Conflict):
         machines.rotate_machine_token(user, machine.id)
@@ -98,7 +98,7 @@ def test_llm_key_defaults_to_the_single_allowed_model(factories):
     key = factories.llm_key(user)
     assert [m.name for m in key.models] == [model.name]
     assert key.label == "qwen3-8b"
-    assert llm_keys.key_for_token(key.token).id == key.id
+    assert key_of(key.token).id == key.id
 
 
 def test_llm_key_without_a_model_names_the_choices_when_there_are_several(factories):
@@ -124,10 +124,10 @@ def test_llm_key_rotation_and_deletion(factories):
     with pytest.raises(NotFound):
         llm_keys.rotate_llm_key(other, key.id)
     _, new_token = llm_keys.rotate_llm_key(user, key.id)
-    assert llm_keys.key_for_token(key.token) is None
-    assert llm_keys.key_for_token(new_token).id == key.id
+    assert key_of(key.token) is None
+    assert key_of(new_token).id == key.id
     llm_keys.delete_llm_key(user, key.id)
-    assert llm_keys.key_for_token(new_token) is None
+    assert key_of(new_token) is None
     assert llm_keys.list_llm_keys(user) == []
     assert db.session.get(LlmKey, key.id).deleted_at is not None
     with pytest.raises(NotFound):

@@ -1,6 +1,7 @@
 """The usage cache: unified and API-key headers, both usage-endpoint shapes, merging, versioning."""
 from datetime import timedelta
 
+from app.caches import reset_caches
 from app.extensions import db
 from app.models.base import utcnow
 from app.services.pool import accounts as pool
@@ -111,14 +112,14 @@ def test_recording_headers_writes_once_then_only_on_change_or_staleness(factorie
     assert record_rate_limit_headers(account.id, SUBSCRIPTION_HEADERS, now=now)
     assert pool.current_usage_version() == version + 1
     # the same values a moment later: no write, no version change
-    usage_snapshot._recent_header_updates.clear()
+    reset_caches()
     assert not record_rate_limit_headers(account.id, SUBSCRIPTION_HEADERS, now=now + timedelta(seconds=5))
     assert pool.current_usage_version() == version + 1
     # a changed value is written at once
     changed = dict(SUBSCRIPTION_HEADERS, **{"anthropic-ratelimit-unified-5h-utilization": "0.43"})
     assert record_rate_limit_headers(account.id, changed, now=now + timedelta(seconds=6))
     # unchanged values are re-stamped once the observation is stale
-    usage_snapshot._recent_header_updates.clear()
+    reset_caches()
     later = now + timedelta(seconds=usage_snapshot.HEADER_REFRESH_SECONDS + 10)
     assert record_rate_limit_headers(account.id, changed, now=later)
     db.session.rollback()

@@ -9,9 +9,9 @@ from app.services.upkeep import retry_queue
 
 @pytest.fixture(autouse=True)
 def empty_queue():
-    retry_queue._pending.clear()
+    retry_queue.clear_pending()
     yield
-    retry_queue._pending.clear()
+    retry_queue.clear_pending()
 
 
 def test_writes_wait_while_the_database_is_away_and_run_in_order_once_it_is_back(app):
