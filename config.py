@@ -4,6 +4,7 @@ Every setting a deployment may change is an environment variable (SPEC §10);
 the names below are a stable interface.
 """
 import os
+import secrets
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -172,7 +173,6 @@ def _instance_secret_key():
     if path.exists():
         return path.read_text().strip()
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    import secrets
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:

@@ -1,19 +1,26 @@
 """The application factory: wiring only."""
 import os
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
-from app import cli, errors, log, routing
+from app import cli, dashboard, errors, health, log, routing
 from app.body_deadline import BodyDeadline
+from app.cli_api import bp as cli_api_bp
+from app.dashboard import bp as dashboard_bp
 from app.extensions import db, login_manager, migrate
 from app.middleware import PrefixMirror, RequestLog, redact_path
+from app.openai_api import bp as openai_bp
+from app.openapi import bp as openapi_bp
+from app.proxy import bp as proxy_bp
 from app.services.credentials import crypto
 from app.services.db import engine as db_engine
 from app.services.upkeep import tasks as upkeep_tasks
 from app.sessions import LeanSessionInterface
+from app.skills import bp as skills_bp
 from app.skills import host as skills_host
+from app.usage_api import bp as usage_bp
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
@@ -22,7 +29,6 @@ class HepFlask(Flask):
     """Flask whose own exception log line never carries a token-bearing path."""
 
     def log_exception(self, exc_info):
-        from flask import request
         self.logger.error("exception on %s [%s]", redact_path(request.path), request.method,
                           exc_info=exc_info)
 
@@ -56,15 +62,6 @@ def create_app(config_object=None):
 
 
 def _register_blueprints(app):
-    from app import dashboard, health
-    from app.cli_api import bp as cli_api_bp
-    from app.dashboard import bp as dashboard_bp
-    from app.openai_api import bp as openai_bp
-    from app.openapi import bp as openapi_bp
-    from app.proxy import bp as proxy_bp
-    from app.skills import bp as skills_bp
-    from app.usage_api import bp as usage_bp
-
     app.register_blueprint(health.bp)
     app.register_blueprint(proxy_bp)
     app.register_blueprint(openai_bp)

@@ -5,6 +5,8 @@ import re
 import secrets
 import time
 
+from flask import has_request_context, request
+
 logger = logging.getLogger("hepgg.request")
 
 MIRROR_PREFIX = "/ai"
@@ -44,7 +46,6 @@ def new_request_id():
 
 def current_request_id():
     """The id RequestLog gave the current request (None outside one, or without the middleware)."""
-    from flask import has_request_context, request
     return request.environ.get(REQUEST_ID_KEY) if has_request_context() else None
 
 

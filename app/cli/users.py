@@ -72,11 +72,7 @@ def set_password(email, password):
 @users.command("list")
 def list_():
     """List users with their caps."""
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.models import User
-    for user in db.session.scalars(select(User).order_by(User.id)):
+    for user in sorted(users_service.list_users(), key=lambda user: user.id):
         click.echo(f"{user.id}\t{user.email}\t{'admin' if user.is_admin else 'user'}\t"
                    f"cap ${format_micro(user.cap_micro_usd)}\t"
                    f"overage {'on' if user.overage_enabled else 'off'}\t"
